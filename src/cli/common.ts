@@ -1,0 +1,87 @@
+/** Shared CLI plumbing: argument parsing, planning with readable errors, stage selections. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { PipelineErrors, PipelineError, ExitCode } from '../engine/errors.js';
+import { planPipeline, type Plan } from '../engine/plan.js';
+
+export const planOptions = {
+  set: { type: 'string', multiple: true, short: 's' },
+  profile: { type: 'string' },
+  store: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const planOptionsHelp = `  --set, -s stage.param=value   override a parameter (repeatable); params.name=value for pipeline params
+  --profile name                apply a profile from the pipeline file (e.g. paper)
+  --store dir                   artifact store (default: the file's store: or ./artifacts)`;
+
+export class UsageError extends Error {}
+
+export function parse<T extends ParseArgsConfig['options']>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+  }
+}
+
+/** Plans the pipeline; on validation errors prints them (file:line:col) and returns the exit code. */
+export async function planOrReport(file: string | undefined, values: { set?: string[]; profile?: string; store?: string }, usage: string): Promise<Plan | number> {
+  if (!file) {
+    console.error(`missing pipeline file\n\n${usage}`);
+    return ExitCode.invalid;
+  }
+  try {
+    return await planPipeline(file, { set: values.set, profile: values.profile, storeDir: values.store });
+  } catch (e) {
+    if (e instanceof PipelineErrors) {
+      for (const err of e.errors) console.error(err.format());
+      console.error(`${e.errors.length} error${e.errors.length === 1 ? '' : 's'} in ${file}; nothing was run`);
+      return ExitCode.invalid;
+    }
+    if (e instanceof PipelineError) {
+      console.error(e.format());
+      return ExitCode.invalid;
+    }
+    throw e;
+  }
+}
+
+/** Maps stage names or instance names (comma separated, repeatable) to instance names. */
+export function selectInstances(plan: Plan, specs: string[] | undefined, flag: string): Set<string> {
+  const out = new Set<string>();
+  for (const spec of (specs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    const byStage = plan.stages.get(spec);
+    if (byStage) byStage.forEach((n) => out.add(n));
+    else if (plan.byName.has(spec)) out.add(spec);
+    else throw new UsageError(`${flag}: no stage or instance named '${spec}' (stages: ${[...plan.stages.keys()].join(', ')})`);
+  }
+  return out;
+}
+
+export function descendants(plan: Plan, roots: Set<string>): Set<string> {
+  const out = new Set(roots);
+  for (const inst of plan.instances) if (inst.needs.some((n) => out.has(n))) out.add(inst.name);
+  return out;
+}
+
+export function ancestors(plan: Plan, roots: Set<string>): Set<string> {
+  const out = new Set(roots);
+  for (const inst of [...plan.instances].reverse()) if (out.has(inst.name)) inst.needs.forEach((n) => out.add(n));
+  return out;
+}
+
+/** The plan restricted to a closed set of instances (order kept). */
+export function restrict(plan: Plan, keep: Set<string>): Plan {
+  const instances = plan.instances.filter((i) => keep.has(i.name));
+  const stages = new Map([...plan.stages].map(([s, names]) => [s, names.filter((n) => keep.has(n))] as [string, string[]]).filter(([, n]) => n.length > 0));
+  return { ...plan, instances, byName: new Map(instances.map((i) => [i.name, i])), stages };
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,107 @@
+/**
+ * The contract between the engine and a stage kind. A stage kind is a module whose default
+ * export is a `StageKind`. Stages know nothing about terminals or tracking: they talk to the
+ * outside world only through the `StageContext` they are given.
+ *
+ * Keep a stage module's top-level imports light (the engine imports every stage of a pipeline
+ * to validate it); import heavy libraries (tfjs, mujoco) inside `run`.
+ */
+import type { Table } from 'apache-arrow';
+
+/** JSON Schema (draft-07 subset understood by ajv) for a stage's `with:` parameters. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface PortSpec {
+  description: string;
+  /** Input only: the input receives every matching upstream instance (fan-in), as a list. */
+  many?: boolean;
+  /** Input only: the stage can run without it. */
+  optional?: boolean;
+}
+
+/** An output that is not a table (an HTML report, a PNG). Recorded in the manifest like a table. */
+export interface FileOutput {
+  bytes: Uint8Array;
+  /** File extension without dot, e.g. "html", "png", "svg". */
+  ext: string;
+  mediaType?: string;
+}
+
+export type OutputValue = Table | FileOutput;
+
+/** A committed upstream output, as a stage sees it. */
+export interface InputArtifact {
+  /** Upstream instance name, e.g. "policy[method=awr,seed=0]". */
+  instance: string;
+  /** Upstream output name. */
+  output: string;
+  /** Matrix coordinates of the upstream instance (empty for plain stages). */
+  matrix: Record<string, unknown>;
+  /** Resolved parameters of the upstream instance. */
+  params: Record<string, unknown>;
+  /** sha256 of the artifact file. */
+  digest: string;
+  /** Absolute path of the artifact file (read-only). */
+  path: string;
+  kind: 'table' | 'file';
+  /** Decodes the Arrow IPC file (throws for file outputs). */
+  table(): Promise<Table>;
+  bytes(): Promise<Uint8Array>;
+}
+
+export interface CheckpointState {
+  step: number;
+  tables: Record<string, Table>;
+  /** Small JSON state (counters, RNG state if it fits, anything serialisable). */
+  meta: Record<string, unknown>;
+}
+
+export interface Checkpointer {
+  /** The latest complete checkpoint of this exact stage instance (same cache key), or null. */
+  latest(): Promise<CheckpointState | null>;
+  /** Atomically saves a checkpoint; older ones are pruned. */
+  save(state: CheckpointState): Promise<void>;
+}
+
+export interface StageContext<P = Record<string, unknown>> {
+  /** Parameters after defaults, templates and overrides; validated against the schema. */
+  params: P;
+  seed: number;
+  /** Single inputs map to one artifact, `many` inputs to a list. Optional missing inputs are absent. */
+  inputs: Record<string, InputArtifact | InputArtifact[]>;
+  instance: string;
+  cacheKey: string;
+  signal: AbortSignal;
+  checkpoint: Checkpointer;
+  /** Reports progress; `total` may be omitted when unknown. */
+  progress(step: number, total?: number, note?: string): void;
+  /** A scalar time series point (training curves). */
+  metric(name: string, value: number, step: number): void;
+  log(message: string): void;
+  /** Records facts about how the result was computed (backend, versions); goes into the manifest. */
+  record(key: string, value: unknown): void;
+  /** A scratch directory private to this run of the stage. */
+  scratchDir: string;
+}
+
+export interface StageResult {
+  outputs: Record<string, OutputValue>;
+  /** Headline numbers of this stage (score, std...): stored in the manifest and tracked. */
+  summary?: Record<string, number>;
+}
+
+export interface StageKind<P = any> {
+  /** Stage kind id, e.g. "fit-iql". */
+  kind: string;
+  /** Bump to invalidate every cached result of this kind (part of the cache key). */
+  version: string;
+  description: string;
+  params: JsonSchema;
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  run(ctx: StageContext<P>): Promise<StageResult>;
+}
+
+export function isFileOutput(v: OutputValue): v is FileOutput {
+  return (v as FileOutput).bytes instanceof Uint8Array && typeof (v as FileOutput).ext === 'string';
+}

@@ -1,0 +1,99 @@
+/**
+ * What a run would do, without running anything: per instance, cached / running / stale (and why,
+ * by comparison with the last run of this pipeline) / missing / pending on upstream work.
+ */
+import { existsSync } from 'node:fs';
+import { readHolder } from '../store/lock.js';
+import { pidAlive, thisHost, type Manifest, type PipelineState, type Store } from '../store/store.js';
+import { canonicalJson } from './fingerprint.js';
+import { keyFor } from './execute.js';
+import type { Plan, PlannedInstance } from './plan.js';
+
+export type State = 'cached' | 'running' | 'stale' | 'missing' | 'pending';
+
+export interface InstanceStatus {
+  instance: string;
+  state: State;
+  key?: string;
+  reasons: string[];
+}
+
+export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
+  const previous = store.readPipelineState(plan.name);
+  const manifests = new Map<string, Manifest>();
+  const out: InstanceStatus[] = [];
+  const stateOf = new Map<string, State>();
+  for (const inst of plan.instances) {
+    const k = keyFor(inst, (n) => manifests.get(n));
+    const prev = previous?.instances[inst.name];
+    if (!k) {
+      const waiting = inst.needs.filter((n) => stateOf.get(n) !== 'cached');
+      const reasons = [`waits on ${waiting.join(', ')}`, ...(prev ? paramChanges(inst, prev) : [])];
+      out.push({ instance: inst.name, state: 'pending', reasons });
+      stateOf.set(inst.name, 'pending');
+      continue;
+    }
+    const check = store.quickCheck(k.key);
+    let s: InstanceStatus;
+    if (check.ok) {
+      manifests.set(inst.name, check.manifest);
+      s = { instance: inst.name, state: 'cached', key: k.key, reasons: [`computed by run ${check.manifest.runId} in ${Math.round(check.manifest.durationMs / 100) / 10}s`] };
+    } else if (isRunning(store, k.key)) {
+      s = { instance: inst.name, state: 'running', key: k.key, reasons: [`being computed by run ${readHolder(store.lockPath(k.key))?.runId ?? '?'}`] };
+    } else if (check.exists) {
+      s = { instance: inst.name, state: 'stale', key: k.key, reasons: [`cache entry damaged: ${check.reason}`] };
+    } else if (prev && prev.key !== k.key) {
+      s = { instance: inst.name, state: 'stale', key: k.key, reasons: whyChanged(inst, k.items, prev) };
+    } else {
+      s = { instance: inst.name, state: 'missing', key: k.key, reasons: [prev ? 'entry was removed from the store' : 'never computed'] };
+    }
+    stateOf.set(inst.name, s.state);
+    out.push(s);
+  }
+  return out;
+}
+
+function isRunning(store: Store, key: string): boolean {
+  const path = store.lockPath(key);
+  if (!existsSync(path)) return false;
+  const h = readHolder(path);
+  return !!h && (h.host !== thisHost || pidAlive(h.pid));
+}
+
+function paramChanges(inst: PlannedInstance, prev: PipelineState['instances'][string]): string[] {
+  const reasons: string[] = [];
+  const keys = new Set([...Object.keys(inst.params), ...Object.keys(prev.params)]);
+  for (const k of [...keys].sort()) {
+    const a = prev.params[k];
+    const b = inst.params[k];
+    if (canonicalJson(a) !== canonicalJson(b)) reasons.push(`param ${k}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`);
+  }
+  if (prev.seed !== inst.seed) reasons.push(`seed: ${prev.seed} → ${inst.seed}`);
+  if (prev.version !== inst.resolved.kind.version) reasons.push(`stage version: ${prev.version} → ${inst.resolved.kind.version}`);
+  return reasons;
+}
+
+function whyChanged(inst: PlannedInstance, items: Record<string, { digest: string; instance: string }[]>, prev: PipelineState['instances'][string]): string[] {
+  const reasons = paramChanges(inst, prev);
+  for (const [name, list] of Object.entries(items)) {
+    const before = prev.inputs[name] ?? [];
+    const now = list.map((i) => i.digest);
+    if (canonicalJson(before) !== canonicalJson(now)) reasons.push(`input ${name} changed (from ${[...new Set(list.map((i) => i.instance))].join(', ')})`);
+  }
+  if (reasons.length === 0) reasons.push('stage code changed');
+  return reasons;
+}
+
+/** The record `status` compares against next time. */
+export function pipelineStateOf(plan: Plan, manifests: Map<string, Manifest>): PipelineState {
+  const instances: PipelineState['instances'] = {};
+  for (const inst of plan.instances) {
+    const m = manifests.get(inst.name);
+    if (!m) continue;
+    instances[inst.name] = {
+      key: m.key, kind: m.kind, version: m.version, params: m.params, seed: m.seed,
+      inputs: Object.fromEntries(Object.entries(m.inputs).map(([n, l]) => [n, l.map((i) => i.digest)])),
+    };
+  }
+  return { pipeline: plan.name, file: plan.file, updatedAt: new Date().toISOString(), instances };
+}

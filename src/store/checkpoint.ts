@@ -1,0 +1,68 @@
+/**
+ * Checkpoints of an unfinished stage instance, under checkpoints/<cache key>/step-<N>/. Each one is
+ * written to a temp dir and renamed (atomic); its index lists digests, so a damaged checkpoint is
+ * skipped in favour of the previous one. Only the newest two are kept.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Checkpointer, CheckpointState } from '../engine/stage.js';
+import { decodeTable, encodeTable } from './arrow-io.js';
+import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
+import { fileDigest } from './store.js';
+import { createHash, randomBytes } from 'node:crypto';
+
+interface CheckpointIndex {
+  step: number;
+  meta: Record<string, unknown>;
+  tables: Record<string, { file: string; digest: string; bytes: number }>;
+  savedAt: string;
+}
+
+const KEEP = 2;
+
+export class DirCheckpointer implements Checkpointer {
+  constructor(private readonly dir: string) {}
+
+  private stepDirs(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir).filter((n) => /^step-\d+$/.test(n)).sort().reverse();
+  }
+
+  async latest(): Promise<CheckpointState | null> {
+    for (const name of this.stepDirs()) {
+      const d = join(this.dir, name);
+      try {
+        const index = JSON.parse(readFileSync(join(d, 'checkpoint.json'), 'utf8')) as CheckpointIndex;
+        const tables: CheckpointState['tables'] = {};
+        for (const [t, info] of Object.entries(index.tables)) {
+          const p = join(d, info.file);
+          if (fileDigest(p) !== info.digest) throw new Error(`checkpoint table ${t} is corrupt`);
+          tables[t] = decodeTable(readFileSync(p));
+        }
+        return { step: index.step, meta: index.meta, tables };
+      } catch {
+        continue; // damaged: fall back to an older checkpoint
+      }
+    }
+    return null;
+  }
+
+  async save(state: CheckpointState): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(tmp);
+    const index: CheckpointIndex = { step: state.step, meta: state.meta, tables: {}, savedAt: new Date().toISOString() };
+    for (const [name, table] of Object.entries(state.tables)) {
+      const bytes = encodeTable(table);
+      const file = `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.arrow`;
+      writeFileDurable(join(tmp, file), bytes);
+      index.tables[name] = { file, digest: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+    }
+    writeFileDurable(join(tmp, 'checkpoint.json'), JSON.stringify(index));
+    fsyncDir(tmp);
+    const dest = join(this.dir, `step-${String(state.step).padStart(12, '0')}`);
+    removeQuietly(dest);
+    renameDurable(tmp, dest);
+    for (const old of this.stepDirs().slice(KEEP)) removeQuietly(join(this.dir, old));
+  }
+}

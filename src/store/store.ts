@@ -1,0 +1,208 @@
+/**
+ * The content-addressed artifact store. An entry is a directory named by its cache key holding the
+ * output files and a manifest; it is built in tmp/ and renamed into place (atomic), so a crash never
+ * leaves a half-written entry visible. Reads verify sizes and sha256 digests; a corrupt entry is
+ * moved to trash/ and reported as missing so the caller recomputes it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
+
+export interface ManifestOutput {
+  file: string;
+  kind: 'table' | 'file';
+  ext: string;
+  digest: string;
+  bytes: number;
+  rows?: number;
+  columns?: string[];
+  mediaType?: string;
+}
+
+export interface Manifest {
+  format: 1;
+  key: string;
+  kind: string;
+  version: string;
+  stage: string;
+  instance: string;
+  pipeline: string;
+  matrix: Record<string, unknown>;
+  params: Record<string, unknown>;
+  seed: number;
+  inputs: Record<string, { instance: string; output: string; digest: string }[]>;
+  outputs: Record<string, ManifestOutput>;
+  summary: Record<string, number>;
+  recorded: Record<string, unknown>;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  resumedFromStep?: number;
+  host: string;
+  versions: Record<string, string>;
+}
+
+export type Verification = { ok: true; manifest: Manifest } | { ok: false; reason: string; exists: boolean };
+
+export function fileDigest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  private dir(...parts: string[]): string {
+    const d = join(this.root, ...parts);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  entryDir(key: string): string {
+    return join(this.root, 'entries', key.slice(0, 2), key);
+  }
+
+  readManifest(key: string): Manifest | null {
+    try {
+      return JSON.parse(readFileSync(join(this.entryDir(key), 'manifest.json'), 'utf8')) as Manifest;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Cheap check for status displays: manifest present and file sizes match. */
+  quickCheck(key: string): Verification {
+    return this.check(key, false);
+  }
+
+  /** Full check: every output's size and sha256 digest. */
+  verify(key: string): Verification {
+    return this.check(key, true);
+  }
+
+  private check(key: string, digests: boolean): Verification {
+    const dir = this.entryDir(key);
+    if (!existsSync(dir)) return { ok: false, reason: 'not in the store', exists: false };
+    const manifest = this.readManifest(key);
+    if (!manifest || manifest.key !== key) return { ok: false, reason: 'manifest missing or unreadable', exists: true };
+    for (const [name, out] of Object.entries(manifest.outputs)) {
+      const p = join(dir, out.file);
+      let size: number;
+      try {
+        size = statSync(p).size;
+      } catch {
+        return { ok: false, reason: `output '${name}' file is missing`, exists: true };
+      }
+      if (size !== out.bytes) return { ok: false, reason: `output '${name}' has ${size} bytes, manifest says ${out.bytes} (truncated?)`, exists: true };
+      if (digests && fileDigest(p) !== out.digest) return { ok: false, reason: `output '${name}' digest mismatch (corrupted)`, exists: true };
+    }
+    return { ok: true, manifest };
+  }
+
+  /** Moves a bad entry out of the way (kept in trash/ for inspection) so it can be recomputed. */
+  quarantine(key: string): void {
+    const dir = this.entryDir(key);
+    if (existsSync(dir)) renameSync(dir, join(this.dir('trash'), `${key}-${Date.now()}-${randomBytes(3).toString('hex')}`));
+  }
+
+  newTempDir(label: string): string {
+    const d = join(this.dir('tmp'), `${label.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  /** Writes the manifest into the finished temp dir and renames it into place. */
+  commit(tmpDir: string, manifest: Manifest): void {
+    writeFileDurable(join(tmpDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    fsyncDir(tmpDir);
+    const dest = this.entryDir(manifest.key);
+    mkdirSync(join(dest, '..'), { recursive: true });
+    if (existsSync(dest)) this.quarantine(manifest.key); // --force recompute of an existing key
+    renameDurable(tmpDir, dest);
+  }
+
+  listEntries(): string[] {
+    const base = join(this.root, 'entries');
+    if (!existsSync(base)) return [];
+    return readdirSync(base).flatMap((p) => readdirSync(join(base, p)).filter((k) => k.startsWith(p)));
+  }
+
+  entryBytes(key: string): number {
+    const dir = this.entryDir(key);
+    try {
+      return readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+    } catch {
+      return 0;
+    }
+  }
+
+  removeEntry(key: string): void {
+    removeQuietly(this.entryDir(key));
+    removeQuietly(this.checkpointDir(key));
+  }
+
+  checkpointDir(key: string): string {
+    return join(this.root, 'checkpoints', key);
+  }
+
+  lockPath(key: string): string {
+    return join(this.dir('locks'), `${key}.lock`);
+  }
+
+  /** Temp dirs of processes that are gone (killed mid-write). */
+  staleTempDirs(): string[] {
+    const base = join(this.root, 'tmp');
+    if (!existsSync(base)) return [];
+    return readdirSync(base)
+      .filter((n) => {
+        const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(n)?.[1]);
+        return !Number.isFinite(pid) || !pidAlive(pid);
+      })
+      .map((n) => join(base, n));
+  }
+
+  /** Last-run record of each pipeline, so `status` can say why an instance is stale. */
+  writePipelineState(pipeline: string, state: PipelineState): void {
+    const dir = this.dir('pipelines');
+    const tmp = join(dir, `.${pipeline}.${process.pid}.tmp`);
+    writeFileDurable(tmp, JSON.stringify(state, null, 2));
+    renameSync(tmp, join(dir, `${pipeline}.json`));
+  }
+
+  readPipelineState(pipeline: string): PipelineState | null {
+    try {
+      return JSON.parse(readFileSync(join(this.root, 'pipelines', `${pipeline}.json`), 'utf8')) as PipelineState;
+    } catch {
+      return null;
+    }
+  }
+
+  listPipelineStates(): PipelineState[] {
+    const dir = join(this.root, 'pipelines');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => this.readPipelineState(f.slice(0, -5)))
+      .filter((s): s is PipelineState => s !== null);
+  }
+}
+
+export interface PipelineState {
+  pipeline: string;
+  file: string;
+  updatedAt: string;
+  instances: Record<string, { key: string; kind: string; version: string; params: Record<string, unknown>; seed: number; inputs: Record<string, string[]> }>;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export const thisHost = hostname();
