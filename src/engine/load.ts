@@ -37,10 +37,21 @@ export function parsePipelineText(text: string, file: string): LoadedPipelineFil
     return { file, line, col };
   };
   if (doc.errors.length > 0) {
+    // A syntax error cascades into many follow-up errors; the first per line is the useful one.
+    const lines = new Set<number>();
+    const first = doc.errors.filter((e) => {
+      const line = pos(e.pos[0]).line;
+      if (lines.has(line)) return false;
+      lines.add(line);
+      return true;
+    });
     throw new PipelineErrors(
-      doc.errors.map((e) => {
-        const message = e.code === 'DUPLICATE_KEY' ? `duplicate key: ${e.message.split('\n')[0]}` : e.message.split('\n')[0]!;
-        return new PipelineError(message, pos(e.pos[0]), undefined);
+      first.slice(0, 3).map((e) => {
+        const at = pos(e.pos[0]);
+        const lineText = text.split('\n')[at.line - 1] ?? '';
+        let message = e.code === 'DUPLICATE_KEY' ? `duplicate key: ${e.message.split('\n')[0]}` : `YAML syntax: ${e.message.split('\n')[0]}`;
+        if (lineText.includes('${{') && /[{[]/.test(lineText.replace(/\$\{\{[^}]*\}\}/g, ''))) message += ' (a ${{ }} template inside { } or [ ] must be quoted)';
+        return new PipelineError(message, at, undefined);
       }),
     );
   }
