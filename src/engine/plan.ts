@@ -82,7 +82,7 @@ interface PipelineDecl {
   stages: Record<string, StageDecl>;
 }
 
-const ajv = new AjvCtor({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new AjvCtor({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 let pipelineValidator: ValidateFunction | undefined;
 const kindValidators = new Map<string, ValidateFunction>();
 

@@ -1,0 +1,115 @@
+/** Each class of bad pipeline gives a file:line:column error naming the field, exit code 2, and runs nothing. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir, writePipeline } from '../helpers.js';
+
+const cases: { name: string; yaml: string; error: RegExp; args?: string[] }[] = [
+  {
+    name: 'unknown stage kind',
+    yaml: 'name: t\nstages:\n  a:\n    uses: no-such-kind\n',
+    error: /p\.yaml:4:11: error \[stages\.a\.uses\]: unknown stage kind 'no-such-kind' \(built-in kinds: .*synthetic-table/,
+  },
+  {
+    name: 'missing required parameter',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n  b:\n    uses: scale-table\n    inputs: { table: a.table }\n',
+    error: /p\.yaml:6:5: error \[stages\.b\.with\]: missing required field 'factor'/,
+  },
+  {
+    name: 'extra parameter',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    with:\n      rowz: 10\n',
+    error: /p\.yaml:6:7: error \[stages\.a\.with\.rowz\]: unknown field 'rowz' .*allowed: rows, columns, scale/,
+  },
+  {
+    name: 'mistyped parameter',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    with:\n      rows: lots\n',
+    error: /p\.yaml:6:13: error \[stages\.a\.with\.rows\]: 'rows' must be integer/,
+  },
+  {
+    name: 'reference to a missing stage',
+    yaml: 'name: t\nstages:\n  b:\n    uses: scale-table\n    inputs:\n      table: nothere.table\n    with: { factor: 2 }\n',
+    error: /p\.yaml:6:14: error \[stages\.b\.inputs\.table\]: input 'table' references unknown stage 'nothere'/,
+  },
+  {
+    name: 'reference to a missing output',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n  b:\n    uses: scale-table\n    inputs:\n      table: a.tabel\n    with: { factor: 2 }\n',
+    error: /p\.yaml:8:14: error \[stages\.b\.inputs\.table\]: stage 'a' \(synthetic-table\) has no output 'tabel' \(outputs: table\)/,
+  },
+  {
+    name: 'cycle',
+    yaml: 'name: t\nstages:\n  a:\n    uses: scale-table\n    inputs: { table: c.table }\n    with: { factor: 1 }\n  b:\n    uses: scale-table\n    inputs: { table: a.table }\n    with: { factor: 1 }\n  c:\n    uses: scale-table\n    inputs: { table: b.table }\n    with: { factor: 1 }\n',
+    error: /p\.yaml:3:3: error \[stages\.a\]: dependency cycle: a → b → c → a/,
+  },
+  {
+    name: 'duplicate stage names',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n  a:\n    uses: synthetic-table\n',
+    error: /p\.yaml:5:3: error: duplicate key/,
+  },
+  {
+    name: 'matrix with a repeated value',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    matrix:\n      seed: [0, 1, 1]\n',
+    error: /p\.yaml:6:20: error \[stages\.a\.matrix\.seed\.2\]: matrix axis 'seed' repeats the value 1/,
+  },
+  {
+    name: 'empty matrix axis',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    matrix:\n      seed: []\n',
+    error: /p\.yaml:6:13: error \[stages\.a\.matrix\.seed\]: .*must NOT have fewer than 1 items/,
+  },
+  {
+    name: 'single input matching many instances',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    matrix: { seed: [0, 1] }\n  b:\n    uses: scale-table\n    inputs: { table: a.table }\n    with: { factor: 2 }\n',
+    error: /p\.yaml:8:22: error \[stages\.b\.inputs\.table\]: input 'table' takes one artifact but "a\.table" matches 2 instances.*foreach: a/,
+  },
+  {
+    name: 'unknown template variable',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    with:\n      rows: ${{ params.nope }}\n',
+    error: /p\.yaml:6:13: error \[stages\.a\.with\.rows\]: template refers to unknown params value 'nope'/,
+  },
+  {
+    name: 'unknown top-level field',
+    yaml: 'name: t\nstagez: {}\nstages:\n  a:\n    uses: synthetic-table\n',
+    error: /p\.yaml:2:1: error \[stagez\]: unknown field 'stagez'/,
+  },
+  {
+    name: 'override of an unknown stage',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n',
+    args: ['--set', 'b.rows=3'],
+    error: /command line \(--set b\.rows=3\):1:1: error \[b\.rows\]: override names unknown stage 'b'/,
+  },
+  {
+    name: 'override with a mistyped value',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n',
+    args: ['--set', 'a.rows=many'],
+    error: /command line \(--set a\.rows=many\):1:1: error \[stages\.a\.with\.rows\]: 'rows' must be integer/,
+  },
+];
+
+for (const c of cases) {
+  test(`bad pipeline: ${c.name}`, async () => {
+    const dir = tempDir();
+    const file = writePipeline(dir, 'p.yaml', c.yaml);
+    const r = await runCli(['run', file, ...(c.args ?? [])], dir);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, c.error);
+    assert.match(r.stderr, /nothing was run/);
+    assert.ok(!existsSync(join(dir, 'artifacts')), 'nothing may run when validation fails');
+    const v = await runCli(['validate', file, ...(c.args ?? [])], dir);
+    assert.equal(v.code, 2);
+  });
+}
+
+test('valid pipelines validate, and dag prints text, Mermaid and DOT', async () => {
+  const dir = tempDir();
+  const file = writePipeline(dir, 'p.yaml', 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    matrix: { seed: [0, 1] }\n  b:\n    uses: scale-table\n    foreach: a\n    inputs: { table: a.table }\n    with: { factor: 2 }\n');
+  const v = await runCli(['validate', file], dir);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /ok \(2 stages, 4 instances\)/);
+  const text = await runCli(['dag', file], dir);
+  assert.match(text.stdout, /a\[seed=0\] \(synthetic-table\)\n└─ b\[seed=0\] \(scale-table\)/);
+  const mermaid = await runCli(['dag', file, '--format', 'mermaid'], dir);
+  assert.match(mermaid.stdout, /^flowchart TD/);
+  assert.equal((mermaid.stdout.match(/-->/g) ?? []).length, 2);
+  const dot = await runCli(['dag', file, '--format', 'dot', '--stages'], dir);
+  assert.match(dot.stdout, /digraph pipeline[\s\S]*n0 -> n1/);
+});
