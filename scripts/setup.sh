@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for iql-pipeline (idempotent; safe to re-run):
+#   - Debian packages the report/UI tests need (chromium, a font for rendered charts), when missing and run as root
+#   - npm ci (also compiles the TypeScript through the `prepare` script)
+#   - the native TensorFlow backend (@tensorflow/tfjs-node) provisioned from npm + PyPI; on failure the
+#     tool falls back to the wasm backend and says so (set IQLP_SKIP_NATIVE=1 to skip this step)
+#   - a venv with the MLflow server (for `pipeline ui` and the tracking tests)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need_apt=()
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_apt+=(fonts-dejavu-core)
+command -v curl >/dev/null || need_apt+=(curl)
+if (( ${#need_apt[@]} )); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "[setup] apt-get install ${need_apt[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "[setup] warning: missing ${need_apt[*]} (install them with your package manager; browser tests need chromium)" >&2
+  fi
+fi
+
+echo "[setup] npm ci"
+npm ci --no-audit --no-fund
+
+if [[ "${IQLP_SKIP_NATIVE:-0}" != 1 ]]; then
+  echo "[setup] native TensorFlow backend"
+  bash scripts/provision-tfjs-node.sh || echo "[setup] native backend not available; training will use the wasm backend" >&2
+fi
+
+echo "[setup] MLflow server venv"
+bash scripts/setup-mlflow.sh >/dev/null
+echo "[setup] done"
