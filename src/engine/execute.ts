@@ -118,7 +118,13 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
     const bad = ups.find(([, o]) => o.status === 'failed' || o.status === 'skipped');
     if (bad) return { status: 'skipped', reason: `upstream ${bad[0]} ${bad[1].status}` };
     const manifests = new Map(ups.map(([n, o]) => [n, (o as { manifest: Manifest }).manifest]));
-    const k = keyFor(inst, (n) => manifests.get(n))!;
+    const k = keyFor(inst, (n) => manifests.get(n));
+    if (!k) {
+      const missing = Object.values(inst.inputs).flatMap((b) => b.refs).filter((r) => !manifests.get(r.instance)?.outputs[r.output]);
+      const error = `upstream did not produce ${missing.map((r) => `${r.instance}.${r.output}`).join(', ')} (an optional output)`;
+      emit({ type: 'stage-failed', runId, instance: inst.name, key: '', time: now(), error });
+      return { status: 'failed', error };
+    }
     const key = k.key;
     for (const list of Object.values(k.items)) {
       for (const item of list) item.path = join(store.entryDir(manifests.get(item.instance)!.key), manifests.get(item.instance)!.outputs[item.output]!.file);

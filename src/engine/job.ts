@@ -108,7 +108,10 @@ export async function runStageJob(job: StageJob, emit: (m: JobMessage) => void, 
   }
   for (const name of Object.keys(stage.outputs)) {
     const value = result.outputs[name];
-    if (value === undefined) throw new Error(`stage ${stage.kind} did not produce its output '${name}'`);
+    if (value === undefined) {
+      if (stage.outputs[name]!.optional) continue;
+      throw new Error(`stage ${stage.kind} did not produce its output '${name}'`);
+    }
     let bytes: Uint8Array;
     let out: Omit<ManifestOutput, 'digest' | 'bytes'>;
     if (isFileOutput(value)) {

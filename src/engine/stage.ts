@@ -15,7 +15,7 @@ export interface PortSpec {
   description: string;
   /** Input only: the input receives every matching upstream instance (fan-in), as a list. */
   many?: boolean;
-  /** Input only: the stage can run without it. */
+  /** Input: the stage can run without it. Output: the stage may leave it out (e.g. a figure with no data). */
   optional?: boolean;
 }
 
