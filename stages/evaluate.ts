@@ -1,0 +1,63 @@
+/** evaluate: rolls a policy out in its environment; returns, D4RL-normalised scores, success. */
+import type { InputArtifact, StageKind } from '../src/engine/stage.js';
+import { loadStageSchema } from '../src/engine/stage-schema.js';
+
+interface Params { episodes: number; deterministic: boolean; record_trajectories: number; env: string; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
+
+const stage: StageKind<Params> = {
+  kind: 'evaluate',
+  version: '1',
+  description: 'Vectorised evaluation episodes of a policy: return, normalised score, success rate, trajectories.',
+  params: loadStageSchema('evaluate'),
+  inputs: { policy: { description: 'an extract-policy policy table' } },
+  outputs: {
+    episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length' },
+    trajectories: { description: 'x, y per step of the first episodes (qpos), with the maze layout in the metadata' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const { initBackend } = await import('../src/rl/nn/backend.js');
+    ctx.record('backend', await initBackend(p.backend === 'auto' ? undefined : p.backend));
+    const { policyFromTable } = await import('../src/rl/algos/policy.js');
+    const { rollout } = await import('../src/rl/envs/rollout.js');
+    const { getEnvSpec } = await import('../src/rl/envs/registry.js');
+    const { tableFromArrays } = await import('apache-arrow');
+    const { withMetadata } = await import('./lib/train-loop.js');
+    const table = await (ctx.inputs['policy'] as InputArtifact).table();
+    const envId = p.env || table.schema.metadata.get('env_id') || '';
+    if (!envId) throw new Error('the policy table records no env_id; set the `env` parameter');
+    const spec = getEnvSpec(envId);
+    const policy = policyFromTable(table, ctx.seed);
+    try {
+      const r = await rollout(envId, (obs, n) => policy.act(obs, n, { deterministic: p.deterministic }), {
+        episodes: p.episodes, seed: ctx.seed, recordTrajectories: p.record_trajectories, signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress(done, total),
+      });
+      const episodes = tableFromArrays({
+        episode: Int32Array.from({ length: r.episodes }, (_, i) => i),
+        return: r.returns,
+        score: r.normalizedScores,
+        success: Float64Array.from(r.success),
+        success_at_end: Float64Array.from(r.successAtEnd),
+        length: r.lengths,
+      });
+      const ep: number[] = [], t: number[] = [], x: number[] = [], y: number[] = [];
+      r.trajectories.forEach((xy, k) => {
+        for (let i = 0; i < xy.length / 2; i++) { ep.push(k); t.push(i); x.push(xy[2 * i]!); y.push(xy[2 * i + 1]!); }
+      });
+      const trajectories = await withMetadata(
+        tableFromArrays({ episode: Int32Array.from(ep), t: Int32Array.from(t), x: Float32Array.from(x), y: Float32Array.from(y) }),
+        { env_id: envId, layout: spec.layout.rows.join('\n') },
+      );
+      ctx.record('policy_ms', r.policyMs);
+      ctx.record('env_ms', r.envMs);
+      return {
+        outputs: { episodes, trajectories },
+        summary: { score_mean: r.meanScore, score_std: r.stdScore, return_mean: r.meanReturn, success_rate: r.successRate },
+      };
+    } finally {
+      policy.dispose();
+    }
+  },
+};
+export default stage;

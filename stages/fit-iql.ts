@@ -1,0 +1,68 @@
+/** fit-iql: learns Q and V from a dataset with IQL; the policy is extracted afterwards. */
+import type { InputArtifact, StageKind } from '../src/engine/stage.js';
+import { loadStageSchema } from '../src/engine/stage-schema.js';
+
+export interface FitIqlParams {
+  steps: number;
+  hidden: number[];
+  batch_size: number;
+  discount: number;
+  target_tau: number;
+  expectile: number;
+  critic_lr: number;
+  value_lr: number;
+  reward_transform: 'none' | 'antmaze' | 'locomotion';
+  log_every: number;
+  checkpoint_every: number;
+  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+}
+
+const METRICS = ['q1Loss', 'q2Loss', 'vLoss', 'meanQ', 'meanV', 'advMean', 'advStd', 'advMax'] as const;
+
+const stage: StageKind<FitIqlParams> = {
+  kind: 'fit-iql',
+  version: '1',
+  description: 'Implicit Q-Learning critic: twin Q (Polyak targets) and V (expectile loss), no policy.',
+  params: loadStageSchema('fit-iql'),
+  inputs: { dataset: { description: 'a load-dataset dataset table' } },
+  outputs: {
+    critic: { description: 'target Q1, Q2 and V weights (Arrow, format iql-critic)' },
+    curve: { description: 'training metrics in long format: step, metric, value' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    // The backend is chosen before any tfjs import so the choice holds for the whole stage.
+    const { initBackend } = await import('../src/rl/nn/backend.js');
+    const backend = await initBackend(p.backend === 'auto' ? undefined : p.backend);
+    ctx.record('backend', backend);
+    ctx.log(`tfjs backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
+    const { tableToTransitions, datasetMetadata } = await import('../src/rl/data/dataset.js');
+    const { createIQL } = await import('../src/rl/algos/iql.js');
+    const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
+    const table = await (ctx.inputs['dataset'] as InputArtifact).table();
+    const data = tableToTransitions(table);
+    const meta = datasetMetadata(table);
+    const iql = createIQL(data, {
+      hidden: p.hidden, batchSize: p.batch_size, discount: p.discount, targetTau: p.target_tau, expectile: p.expectile,
+      criticLr: p.critic_lr, valueLr: p.value_lr, rewardTransform: p.reward_transform,
+    }, ctx.seed);
+    try {
+      const t0 = Date.now();
+      const result = await trainLoop(ctx as never, {
+        step: (n) => iql.step(n) as unknown as Record<string, number>,
+        exportState: () => iql.exportState(),
+        importState: (t) => iql.importState(t),
+      }, { steps: p.steps, logEvery: p.log_every, checkpointEvery: p.checkpoint_every, metrics: METRICS, prefix: 'iql/' });
+      const secs = (Date.now() - t0) / 1000;
+      ctx.record('steps_per_second', (p.steps - result.resumedFrom) / Math.max(secs, 1e-9));
+      const critic = await withMetadata(iql.exportCritic(), { env_id: meta.envId, dataset_digest: (ctx.inputs['dataset'] as InputArtifact).digest });
+      return {
+        outputs: { critic, curve: result.curve },
+        summary: { q1_loss: result.last['q1Loss'] ?? NaN, v_loss: result.last['vLoss'] ?? NaN, mean_q: result.last['meanQ'] ?? NaN, mean_v: result.last['meanV'] ?? NaN, adv_std: result.last['advStd'] ?? NaN },
+      };
+    } finally {
+      iql.dispose();
+    }
+  },
+};
+export default stage;

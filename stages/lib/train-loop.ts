@@ -1,0 +1,103 @@
+/**
+ * The chunked, checkpointing training loop shared by fit-iql and extract-policy: runs `step(n)`
+ * in chunks, logs mean metrics every `logEvery` steps as a curve and as metric events, saves the
+ * full learner state every `checkpointEvery` steps (and when interrupted), and resumes from the
+ * latest checkpoint with the same curve, so an interrupted run ends with the same result shape.
+ */
+import { tableFromArrays, type Table } from 'apache-arrow';
+import type { StageContext } from '../../src/engine/stage.js';
+
+export interface Learner {
+  step(n: number): Record<string, number>;
+  exportState(): Table;
+  importState(t: Table): void;
+}
+
+export interface LoopOptions {
+  steps: number;
+  logEvery: number;
+  checkpointEvery: number;
+  /** Metric names to log (keys of step()'s result); others are ignored. */
+  metrics: readonly string[];
+  /** Prefix of metric event names, e.g. "iql/". */
+  prefix: string;
+}
+
+export interface LoopResult {
+  curve: Table;
+  /** The last logged value of each metric. */
+  last: Record<string, number>;
+  resumedFrom: number;
+}
+
+const CHUNK = 100; // steps between signal checks and progress reports
+
+export async function trainLoop(ctx: StageContext<unknown>, learner: Learner, o: LoopOptions): Promise<LoopResult> {
+  let step = 0;
+  const cSteps: number[] = [];
+  const cMetric: string[] = [];
+  const cValue: number[] = [];
+  const ck = await ctx.checkpoint.latest();
+  if (ck) {
+    learner.importState(ck.tables['state']!);
+    const c = ck.tables['curve']!;
+    cSteps.push(...Array.from(c.getChild('step')!.toArray() as Int32Array));
+    for (const m of c.getChild('metric')!) cMetric.push(String(m));
+    cValue.push(...Array.from(c.getChild('value')!.toArray() as Float64Array));
+    step = ck.step;
+    ctx.log(`resumed from checkpoint at step ${step}`);
+  }
+  const resumedFrom = step;
+  const curveTable = () => tableFromArrays({ step: Int32Array.from(cSteps), metric: cMetric, value: Float64Array.from(cValue) });
+  const save = () => ctx.checkpoint.save({ step, tables: { state: learner.exportState(), curve: curveTable() }, meta: {} });
+  const acc = new Map<string, { sum: number; n: number }>();
+  const last: Record<string, number> = {};
+  let lastSaved = step;
+  ctx.progress(step, o.steps);
+  while (step < o.steps) {
+    if (ctx.signal.aborted) {
+      if (step > lastSaved) await save();
+      throw new Error(`interrupted at step ${step} (checkpoint saved)`);
+    }
+    const toLog = o.logEvery - (step % o.logEvery);
+    const n = Math.min(CHUNK, toLog, o.steps - step);
+    const m = learner.step(n);
+    step += n;
+    for (const k of o.metrics) {
+      const v = m[k];
+      if (v === undefined || !Number.isFinite(v)) continue;
+      const a = acc.get(k) ?? { sum: 0, n: 0 };
+      a.sum += v * n;
+      a.n += n;
+      acc.set(k, a);
+    }
+    if (step % o.logEvery === 0 || step === o.steps) {
+      for (const [k, a] of acc) {
+        const v = a.sum / a.n;
+        cSteps.push(step);
+        cMetric.push(k);
+        cValue.push(v);
+        last[k] = v;
+        ctx.metric(`${o.prefix}${k}`, v, step);
+      }
+      acc.clear();
+    }
+    if (step % o.checkpointEvery === 0 && step < o.steps) {
+      await save();
+      lastSaved = step;
+    }
+    ctx.progress(step, o.steps);
+    // Let the event loop deliver progress messages and the abort signal.
+    await new Promise((r) => setImmediate(r));
+  }
+  return { curve: curveTable(), last, resumedFrom };
+}
+
+/** Copies of a table with extra schema metadata (e.g. the env id a policy was trained for). */
+export async function withMetadata(table: Table, extra: Record<string, string>): Promise<Table> {
+  const arrow = await import('apache-arrow');
+  const metadata = new Map(table.schema.metadata);
+  for (const [k, v] of Object.entries(extra)) metadata.set(k, v);
+  const schema = new arrow.Schema(table.schema.fields, metadata);
+  return new arrow.Table(schema, table.batches.map((b) => new arrow.RecordBatch(schema, b.data)));
+}
