@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import AjvModule from 'ajv';
+import { tableToIPC, type Table } from 'apache-arrow';
+import stage from '../../../stages/load-dataset.js';
+import type { StageContext, StageResult } from '../../engine/stage.js';
+import { tableToTransitions, datasetMetadata } from './dataset.js';
+import { writeD4rlHdf5 } from './hdf5.js';
+import { listEnvIds } from '../envs/registry.js';
+
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile(stage.params);
+const dir = mkdtempSync(join(tmpdir(), 'iql-load-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function params(p: Record<string, unknown>): Record<string, unknown> {
+  const q = { ...p };
+  assert.ok(validate(q), JSON.stringify(validate.errors));
+  return q;
+}
+
+async function run(p: Record<string, unknown>, seed = 0): Promise<{ res: StageResult; progress: number[]; records: Record<string, unknown> }> {
+  const progress: number[] = [];
+  const records: Record<string, unknown> = {};
+  const ctx: StageContext<any> = {
+    params: params(p),
+    seed,
+    inputs: {},
+    instance: 'data',
+    cacheKey: 'k',
+    signal: new AbortController().signal,
+    checkpoint: { latest: async () => null, save: async () => {} },
+    progress: (s) => progress.push(s),
+    metric: () => {},
+    log: () => {},
+    record: (k, v) => {
+      records[k] = v;
+    },
+    scratchDir: dir,
+  };
+  return { res: await stage.run(ctx), progress, records };
+}
+
+test('schema: defaults, required env, path required for files, env ids match the registry', () => {
+  const p = params({ env: 'maze2d-umaze-v1' });
+  assert.deepEqual(p, {
+    env: 'maze2d-umaze-v1', source: 'generate', path: '', size: 1_000_000, noise: 0.5, reward_on: 'next',
+    hdf5_format: 'auto', coverage_bins: 20, coverage_edge_eps: 0.001,
+  });
+  assert.equal(validate({}), false);
+  assert.equal(validate({ env: 'maze2d-umaze-v1', source: 'hdf5' }), false, 'hdf5 needs a path');
+  assert.equal(validate({ env: 'maze2d-umaze-v1', sise: 3 }), false, 'additionalProperties: false');
+  assert.equal(validate({ env: 'maze2d-nope-v1' }), false);
+  const envEnum = ((stage.params.properties as Record<string, { enum?: string[] }>).env!.enum ?? []).slice().sort();
+  assert.deepEqual(envEnum, listEnvIds().slice().sort());
+  assert.equal(stage.kind, 'load-dataset');
+});
+
+test('generate: deterministic dataset table + coverage outputs + summary', async () => {
+  const a = await run({ env: 'maze2d-umaze-v1', size: 20_000 }, 5);
+  const b = await run({ env: 'maze2d-umaze-v1', size: 20_000 }, 5);
+  const c = await run({ env: 'maze2d-umaze-v1', size: 20_000 }, 6);
+  const ta = a.res.outputs.dataset as Table;
+  assert.equal(ta.numRows, 20_000);
+  const meta = datasetMetadata(ta);
+  assert.equal(meta.source, 'generate');
+  assert.equal(meta.envId, 'maze2d-umaze-v1');
+  assert.deepEqual(meta.generator, { procedure: 'd4rl-maze2d-waypoint', env: 'maze2d-umaze-v1', size: 20_000, seed: 5, noise: 0.5, rewardOn: 'next', maxEpisodeSteps: 300 });
+  assert.deepEqual(tableToIPC(b.res.outputs.dataset as Table), tableToIPC(ta));
+  assert.notDeepEqual(tableToTransitions(c.res.outputs.dataset as Table).actions, tableToTransitions(ta).actions);
+  for (const k of ['action_hist', 'cell_occupancy', 'episodes']) assert.ok((a.res.outputs[k] as Table).numRows > 0, k);
+  const s = a.res.summary!;
+  assert.equal(s.cells_visited_fraction, 1);
+  assert.ok(s.action_edge_fraction! > 0.4);
+  assert.ok(Object.values(s).every((v) => Number.isFinite(v)));
+  assert.equal(a.progress.at(-1), 20_000);
+  assert.ok(typeof a.records.transitions_per_second === 'number');
+});
+
+test('hdf5 and arrow sources (relative paths against the cwd), with clear errors', async () => {
+  const gen = await run({ env: 'maze2d-umaze-v1', size: 3000, reward_on: 'obs' }, 1);
+  const t = tableToTransitions(gen.res.outputs.dataset as Table);
+  const h5 = join(dir, 'umaze.hdf5');
+  await writeD4rlHdf5(h5, t);
+  const fromH5 = await run({ env: 'maze2d-umaze-v1', source: 'hdf5', path: relative(process.cwd(), h5) });
+  const th = tableToTransitions(fromH5.res.outputs.dataset as Table);
+  assert.equal(datasetMetadata(fromH5.res.outputs.dataset as Table).source, 'hdf5');
+  assert.equal(th.size, 3000 - 1 - t.timeouts.slice(0, 2999).reduce((x, y) => x + y, 0));
+  assert.match(String(fromH5.records.input_file_sha256), /^[0-9a-f]{64}$/);
+
+  const arrowFile = join(dir, 'umaze.arrow');
+  writeFileSync(arrowFile, tableToIPC(gen.res.outputs.dataset as Table, 'file'));
+  const fromArrow = await run({ env: 'maze2d-umaze-v1', source: 'arrow', path: arrowFile });
+  const ta = tableToTransitions(fromArrow.res.outputs.dataset as Table);
+  assert.deepEqual(ta.observations, t.observations);
+  assert.deepEqual(ta.timeouts, t.timeouts);
+  assert.equal(datasetMetadata(fromArrow.res.outputs.dataset as Table).source, 'arrow');
+  assert.deepEqual(fromArrow.res.summary, gen.res.summary);
+
+  await assert.rejects(run({ env: 'maze2d-medium-v1', source: 'arrow', path: arrowFile }), /holds a dataset for 'maze2d-umaze-v1', but env is 'maze2d-medium-v1'/);
+  await assert.rejects(run({ env: 'maze2d-umaze-v1', source: 'arrow', path: h5 }), /is not an Arrow IPC file/);
+  await assert.rejects(run({ env: 'maze2d-umaze-v1', source: 'hdf5', path: join(dir, 'nope.hdf5') }), /cannot read hdf5 file .*nope\.hdf5/);
+});

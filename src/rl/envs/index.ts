@@ -1,0 +1,22 @@
+/** Public entry of the maze2d environments (D4RL point-mass mazes on mujoco-js). */
+export { Rng, deriveSeed } from './rng.js';
+export {
+  LAYOUTS,
+  getLayout,
+  parseMaze,
+  mazeXml,
+  isWall,
+  gridCell,
+  physicalCell,
+  distanceToWalls,
+  bfsDistances,
+  BODY_OFFSET,
+  BALL_RADIUS,
+  type MazeLayout,
+  type MazeName,
+} from './maze.js';
+export { getEnvSpec, listEnvIds, hasEnv, mazeReward, type EnvSpec, type RewardType } from './registry.js';
+export { makeVecEnv, type VecEnv, type VecEnvOptions, type VecStepResult } from './vec-env.js';
+export { rollout, type BatchPolicy, type RolloutOptions, type RolloutResult } from './rollout.js';
+export { WaypointController, type WaypointControllerOptions } from './waypoint-controller.js';
+export { MazeSim, getMujoco, releaseMazeModels } from './physics.js';

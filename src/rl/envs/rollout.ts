@@ -1,0 +1,143 @@
+/**
+ * Batched policy evaluation on D4RL maze2d: all episodes of a chunk run in one vectorised loop,
+ * with ONE batched policy call per env step (obs n×obsDim in, actions n×actDim out).
+ *
+ * Success is reported two ways:
+ *  - `success[i]` = the ball was within the goal radius (0.5 of the goal) at ANY step of episode i
+ *    (the headline "success rate");
+ *  - `successAtEnd[i]` = within the goal radius at the last step.
+ * Episodes all last `maxEpisodeSteps` (D4RL maze2d has no terminal states).
+ */
+import { makeVecEnv } from './vec-env.js';
+import { getEnvSpec } from './registry.js';
+
+export type BatchPolicy = (obs: Float32Array, n: number) => Float32Array | Promise<Float32Array>;
+
+export interface RolloutOptions {
+  episodes: number;
+  seed: number;
+  /** Record the (x, y) trajectories of the first k episodes. */
+  recordTrajectories?: number;
+  /** Max episodes stepped at once (memory bound: one MjData each). Default 256. */
+  maxParallel?: number;
+  /** Override maxEpisodeSteps (tests). */
+  maxSteps?: number;
+  signal?: AbortSignal;
+  onProgress?: (episodesDone: number, total: number) => void;
+}
+
+export interface RolloutResult {
+  envId: string;
+  episodes: number;
+  returns: Float64Array;
+  normalizedScores: Float64Array;
+  /** 1 if the goal region was reached at any step. */
+  success: Uint8Array;
+  /** 1 if in the goal region at the last step. */
+  successAtEnd: Uint8Array;
+  lengths: Int32Array;
+  meanReturn: number;
+  meanScore: number;
+  stdScore: number;
+  successRate: number;
+  /** Flat (x0, y0, x1, y1, ...) per recorded episode, including the initial position. */
+  trajectories: Float32Array[];
+  /** Wall time spent inside the policy and everything else (ms). */
+  policyMs: number;
+  envMs: number;
+}
+
+export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {
+  const spec = getEnvSpec(envId);
+  const total = opts.episodes;
+  if (!Number.isInteger(total) || total < 1) throw new Error(`rollout: episodes must be a positive integer, got ${total}`);
+  const maxPar = Math.max(1, Math.min(opts.maxParallel ?? 256, total));
+  const T = opts.maxSteps ?? spec.maxEpisodeSteps;
+  if (!Number.isInteger(T) || T < 1 || T > spec.maxEpisodeSteps) {
+    throw new Error(`rollout: maxSteps must be an integer in [1, ${spec.maxEpisodeSteps}], got ${T}`);
+  }
+  const nRec = Math.min(opts.recordTrajectories ?? 0, total);
+  const [gx, gy] = spec.goalCell;
+  const r2 = spec.goalRadius * spec.goalRadius;
+
+  const returns = new Float64Array(total);
+  const success = new Uint8Array(total);
+  const successAtEnd = new Uint8Array(total);
+  const lengths = new Int32Array(total);
+  const trajectories: Float32Array[] = [];
+  for (let k = 0; k < nRec; k++) trajectories.push(new Float32Array(2 * (T + 1)));
+
+  let policyMs = 0;
+  const t0 = performance.now();
+  const env = await makeVecEnv(envId, maxPar, opts.seed);
+  try {
+    for (let start = 0; start < total; start += maxPar) {
+      const n = Math.min(maxPar, total - start);
+      env.reset();
+      const obsAll = env.observations();
+      const recordRow = (t: number) => {
+        for (let k = start; k < Math.min(start + n, nRec); k++) {
+          const i = k - start;
+          trajectories[k]![2 * t] = obsAll[4 * i]!;
+          trajectories[k]![2 * t + 1] = obsAll[4 * i + 1]!;
+        }
+      };
+      recordRow(0);
+      const acts = new Float32Array(2 * maxPar);
+      for (let t = 0; t < T; t++) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('rollout aborted');
+        const p0 = performance.now();
+        const obsView = obsAll.subarray(0, 4 * n);
+        const a = await policy(n === maxPar ? obsView : obsView.slice(), n);
+        policyMs += performance.now() - p0;
+        if (!(a instanceof Float32Array) || a.length < 2 * n) {
+          throw new Error(`rollout: policy must return a Float32Array of ${2 * n} values (n × actDim), got ${a?.length}`);
+        }
+        acts.set(a.subarray(0, 2 * n));
+        // Unused slots (last chunk smaller than maxPar) are stepped with zero actions and ignored.
+        acts.fill(0, 2 * n);
+        const res = env.step(acts);
+        const o = res.obs;
+        for (let i = 0; i < n; i++) {
+          const ep = start + i;
+          returns[ep] += res.rewards[i]!;
+          const dx = o[4 * i]! - gx;
+          const dy = o[4 * i + 1]! - gy;
+          const inGoal = dx * dx + dy * dy <= r2 ? 1 : 0;
+          if (inGoal) success[ep] = 1;
+          if (t === T - 1) successAtEnd[ep] = inGoal;
+        }
+        recordRow(t + 1);
+      }
+      for (let i = 0; i < n; i++) lengths[start + i] = T;
+      opts.onProgress?.(start + n, total);
+    }
+  } finally {
+    env.close();
+  }
+  const envMs = performance.now() - t0 - policyMs;
+  const normalizedScores = returns.map((r) => spec.normalizedScore(r));
+  const meanScore = mean(normalizedScores);
+  return {
+    envId,
+    episodes: total,
+    returns,
+    normalizedScores,
+    success,
+    successAtEnd,
+    lengths,
+    meanReturn: mean(returns),
+    meanScore,
+    stdScore: Math.sqrt(mean(normalizedScores.map((s) => (s - meanScore) ** 2))),
+    successRate: mean(Float64Array.from(success)),
+    trajectories,
+    policyMs,
+    envMs,
+  };
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length ? s / a.length : NaN;
+}

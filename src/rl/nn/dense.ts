@@ -1,0 +1,304 @@
+/**
+ * Dense layers and MLPs with a hand-written backward pass (tf.customGrad).
+ *
+ * Why: on the tfjs wasm backend a matmul runs on XNNPACK only when neither operand is
+ * transposed (and the batch dimension is 1); autograd's matmul gradient uses transposed
+ * operands and falls back to a slow scalar loop (DESIGN §3, ≈4x slower end to end). The
+ * backward here materialises the transposes with `tf.transpose` and feeds untransposed
+ * matMuls:
+ *
+ *   forward   y  = act(x·W + b)                       (one fused matMul+bias+relu)
+ *   backward  g  = dy ⊙ act'(y)
+ *             dW = transpose(x) · g,  db = Σ_rows g,  dx = g · transpose(W)
+ *
+ * Parameters of an MLP with sizes [in, h1, ..., out] are the list [W0, b0, W1, b1, ...],
+ * W_l of shape [size_l, size_{l+1}], b_l of shape [size_{l+1}]; ReLU between layers, linear
+ * output. A whole MLP is ONE custom-gradient node on the tape (fewer tape entries, and the
+ * backward skips work nobody asked for).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../envs/rng.js';
+
+export type Activation = 'relu' | 'linear';
+
+/** Shapes of [W0, b0, W1, b1, ...] for layer sizes [in, h1, ..., out]. */
+export function mlpShapes(sizes: readonly number[]): number[][] {
+  if (sizes.length < 2) throw new Error(`mlp needs at least [in, out], got ${JSON.stringify(sizes)}`);
+  const shapes: number[][] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    shapes.push([sizes[l]!, sizes[l + 1]!], [sizes[l + 1]!]);
+  }
+  return shapes;
+}
+
+/** Parameter names matching mlpShapes: `l0/W, l0/b, l1/W, ...`. */
+export function mlpNames(sizes: readonly number[]): string[] {
+  const names: string[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) names.push(`l${l}/W`, `l${l}/b`);
+  return names;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Deterministic init from an Rng, as PyTorch's nn.Linear default (what CORL's IQL uses):
+ * W and b ~ U(−1/√fan_in, 1/√fan_in). `lastLayerScale` multiplies the output layer (e.g. a
+ * small policy head). Returns one Float32Array per parameter, in mlpShapes order.
+ */
+export function initMlp(sizes: readonly number[], rng: Rng, lastLayerScale = 1): Float32Array[] {
+  const out: Float32Array[] = [];
+  const L = sizes.length - 1;
+  for (let l = 0; l < L; l++) {
+    const fanIn = sizes[l]!;
+    const bound = (1 / Math.sqrt(fanIn)) * (l === L - 1 ? lastLayerScale : 1);
+    const W = new Float32Array(fanIn * sizes[l + 1]!);
+    for (let i = 0; i < W.length; i++) W[i] = rng.uniform(-bound, bound);
+    const b = new Float32Array(sizes[l + 1]!);
+    for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-bound, bound);
+    out.push(W, b);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward / backward building blocks (plain tensor functions, no tape of their own)
+
+const onesRows = new Map<number, tf.Tensor2D>();
+
+/**
+ * Σ over rows of g ([B, n] → [n]) as ones[1, B] · g: an untransposed matmul (XNNPACK) is
+ * faster on wasm than tf.sum(g, 0), which transposes first.
+ */
+function columnSum(g: tf.Tensor2D): tf.Tensor1D {
+  const B = g.shape[0];
+  let ones = onesRows.get(B);
+  if (!ones || ones.isDisposed) {
+    ones = tf.keep(tf.ones([1, B]) as tf.Tensor2D);
+    onesRows.set(B, ones);
+  }
+  return tf.reshape(tf.matMul(ones, g), [g.shape[1]]);
+}
+
+/** Forward through all layers; returns the activations [x, a1, ..., a_{L-1}] and the output. */
+function forwardActs(x: tf.Tensor2D, params: readonly tf.Tensor[]): { acts: tf.Tensor2D[]; out: tf.Tensor2D } {
+  const L = params.length / 2;
+  const acts: tf.Tensor2D[] = [x];
+  let h = x;
+  for (let l = 0; l < L; l++) {
+    h = tf.fused.matMul({
+      a: h,
+      b: params[2 * l] as tf.Tensor2D,
+      bias: params[2 * l + 1],
+      activation: l < L - 1 ? 'relu' : 'linear',
+    }) as tf.Tensor2D;
+    if (l < L - 1) acts.push(h);
+  }
+  return { acts, out: h };
+}
+
+/**
+ * Backward through all layers given dL/d(out). `Wt[l]` are the transposed weights (computed
+ * here with tf.transpose when not supplied, e.g. cached for a frozen net).
+ */
+function backwardActs(
+  dy: tf.Tensor2D,
+  acts: readonly tf.Tensor2D[],
+  Ws: readonly tf.Tensor[],
+  opts: { paramGrads: boolean; inputGrad: boolean; Wt?: readonly tf.Tensor2D[] },
+): { dx: tf.Tensor2D | null; grads: tf.Tensor[] } {
+  const L = acts.length;
+  const grads: tf.Tensor[] = new Array(2 * L);
+  let g = dy;
+  let dx: tf.Tensor2D | null = null;
+  for (let l = L - 1; l >= 0; l--) {
+    const a = acts[l]!;
+    if (opts.paramGrads) {
+      grads[2 * l] = tf.matMul(tf.transpose(a), g); // [in, B]·[B, out], both untransposed
+      grads[2 * l + 1] = columnSum(g);
+    }
+    if (l > 0 || opts.inputGrad) {
+      const Wt = opts.Wt ? opts.Wt[l]! : tf.transpose(Ws[l] as tf.Tensor2D);
+      const da: tf.Tensor2D = tf.matMul(g, Wt); // [B, out]·[out, in]
+      if (l > 0) g = tf.mul(da, tf.step(a)) as tf.Tensor2D; // ReLU'(z) = 1[a > 0]
+      else dx = da;
+    }
+  }
+  return { dx, grads };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public ops
+
+/**
+ * One dense layer y = act(x·W + b) with the transposed-copy backward. The building block the
+ * MLP below unrolls; exported for the gradient checks.
+ */
+export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor2D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, Wi, bi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const y = tf.fused.matMul({ a: xi, b: Wi, bias: bi, activation });
+    save([xi, Wi, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, Ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const g = activation === 'relu' ? tf.mul(dy, tf.step(ys)) : (dy as tf.Tensor2D);
+        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+      },
+    };
+  });
+  return op(x, W, b) as tf.Tensor2D;
+}
+
+/**
+ * MLP forward, differentiable w.r.t. the input and all parameters (one tape node).
+ * `inputGrad: false` (default) returns zeros for dx and skips the first layer's dx matmul:
+ * use it when x is data. Set it when gradients must flow into x (DDPG through a critic).
+ */
+export function mlp(x: tf.Tensor2D, params: readonly tf.Tensor[], opts: { inputGrad?: boolean } = {}): tf.Tensor2D {
+  const inputGrad = opts.inputGrad ?? false;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const xi = args[0] as tf.Tensor2D;
+    const ps = args.slice(1, -1) as tf.Tensor[];
+    const xShape = xi.shape;
+    const { acts, out } = forwardActs(xi, ps);
+    save([...acts, ...ps.filter((_, i) => i % 2 === 0)]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const L = ps.length / 2;
+        const savedActs = saved.slice(0, L) as tf.Tensor2D[];
+        const savedWs = saved.slice(L);
+        const { dx, grads } = backwardActs(dy as tf.Tensor2D, savedActs, savedWs, { paramGrads: true, inputGrad });
+        return [dx ?? tf.zeros(xShape), ...grads];
+      },
+    };
+  });
+  return op(x, ...params) as tf.Tensor2D;
+}
+
+/** MLP forward without any tape (inference). */
+export function mlpInfer(x: tf.Tensor2D, params: readonly tf.Tensor[]): tf.Tensor2D {
+  return tf.tidy(() => forwardActs(x, params).out);
+}
+
+/**
+ * A frozen MLP (a trained critic used by policy extraction): parameters are constants, the
+ * transposed weights are computed once, and `apply` is differentiable w.r.t. its input only.
+ */
+export class FrozenMlp {
+  readonly params: tf.Tensor[];
+  private readonly Wt: tf.Tensor2D[];
+
+  constructor(params: readonly tf.Tensor[]) {
+    this.params = params.map((p) => tf.keep(p.clone()));
+    this.Wt = this.params.filter((_, i) => i % 2 === 0).map((W) => tf.keep(tf.transpose(W as tf.Tensor2D)));
+  }
+
+  /** Forward; gradients flow to x (never to the parameters). */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const xi = args[0] as tf.Tensor2D;
+      const save = args[1] as tf.GradSaveFunc;
+      const { acts, out } = forwardActs(xi, this.params);
+      save(acts);
+      return {
+        value: out,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          backwardActs(dy as tf.Tensor2D, saved as tf.Tensor2D[], [], { paramGrads: false, inputGrad: true, Wt: this.Wt })
+            .dx!,
+      };
+    });
+    return op(x) as tf.Tensor2D;
+  }
+
+  /** Forward without tape. */
+  infer(x: tf.Tensor2D): tf.Tensor2D {
+    return mlpInfer(x, this.params);
+  }
+
+  dispose(): void {
+    for (const t of [...this.params, ...this.Wt]) t.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flat parameter vectors: a model's parameters live in ONE 1-D tensor so that the optimiser
+// and the target update are a handful of big elementwise ops instead of one set per tensor.
+
+/** Describes how a flat parameter vector splits into named, shaped tensors. */
+export class ParamLayout {
+  readonly names: string[];
+  readonly shapes: number[][];
+  readonly sizes: number[];
+  readonly offsets: number[];
+  readonly total: number;
+
+  constructor(entries: ReadonlyArray<{ name: string; shape: number[] }>) {
+    this.names = entries.map((e) => e.name);
+    this.shapes = entries.map((e) => e.shape.slice());
+    this.sizes = this.shapes.map(sizeOf);
+    this.offsets = [];
+    let o = 0;
+    for (const s of this.sizes) {
+      this.offsets.push(o);
+      o += s;
+    }
+    this.total = o;
+  }
+
+  /** Layout of several MLPs one after the other, names prefixed `prefix/l0/W`... */
+  static ofMlps(nets: ReadonlyArray<{ prefix: string; sizes: readonly number[] }>, extra: ReadonlyArray<{ name: string; shape: number[] }> = []): ParamLayout {
+    const entries: Array<{ name: string; shape: number[] }> = [];
+    for (const n of nets) {
+      const shapes = mlpShapes(n.sizes);
+      mlpNames(n.sizes).forEach((name, i) => entries.push({ name: `${n.prefix}/${name}`, shape: shapes[i]! }));
+    }
+    return new ParamLayout([...entries, ...extra]);
+  }
+
+  index(name: string): number {
+    const i = this.names.indexOf(name);
+    if (i < 0) throw new Error(`ParamLayout: no parameter '${name}'`);
+    return i;
+  }
+
+  /** Split a flat tensor into shaped tensors (differentiable: split's gradient is a concat). */
+  unpack(flat: tf.Tensor1D): tf.Tensor[] {
+    const parts = tf.split(flat, this.sizes);
+    return parts.map((p, i) => (this.shapes[i]!.length === 1 ? p : tf.reshape(p, this.shapes[i]!)));
+  }
+
+  /** Pack per-parameter arrays into one flat Float32Array. */
+  packArrays(arrays: readonly Float32Array[]): Float32Array {
+    if (arrays.length !== this.sizes.length) throw new Error(`ParamLayout.pack: expected ${this.sizes.length} arrays, got ${arrays.length}`);
+    const flat = new Float32Array(this.total);
+    arrays.forEach((a, i) => {
+      if (a.length !== this.sizes[i]) throw new Error(`ParamLayout.pack: '${this.names[i]}' has ${a.length} values, expected ${this.sizes[i]}`);
+      flat.set(a, this.offsets[i]);
+    });
+    return flat;
+  }
+
+  /** Views (copies) of each parameter in a flat Float32Array. */
+  unpackArrays(flat: Float32Array): Float32Array[] {
+    if (flat.length !== this.total) throw new Error(`ParamLayout: flat vector has ${flat.length} values, expected ${this.total}`);
+    return this.sizes.map((s, i) => flat.slice(this.offsets[i]!, this.offsets[i]! + s));
+  }
+
+  /** Indices [start, end) of a contiguous range of parameters whose names start with prefix. */
+  range(prefix: string): [number, number] {
+    const idx = this.names.map((n, i) => (n.startsWith(prefix) ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) throw new Error(`ParamLayout: no parameters under '${prefix}'`);
+    const first = idx[0]!;
+    const last = idx[idx.length - 1]!;
+    if (last - first + 1 !== idx.length) throw new Error(`ParamLayout: '${prefix}' is not contiguous`);
+    return [this.offsets[first]!, this.offsets[last]! + this.sizes[last]!];
+  }
+}
