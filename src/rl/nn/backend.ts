@@ -39,6 +39,8 @@ let wasmRegistered = false;
 async function tryLoadNode(): Promise<boolean> {
   if (nodeTried) return nodeAvailable;
   nodeTried = true;
+  // libtensorflow prints INFO lines (CPU feature notes) on stderr at load; keep warnings and errors.
+  process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
   try {
     // A variable specifier: the package is optional and absent from the type graph.
     const spec = '@tensorflow/tfjs-node';
