@@ -7,8 +7,8 @@
  *  source=hdf5      a D4RL-layout or Minari-layout HDF5 file (`path`).
  *  source=arrow     an Arrow IPC file with the dataset schema (`path`), e.g. an earlier output.
  *
- * Note: for hdf5/arrow the cache key contains the path, not the file's contents; the file's
- * sha256 is recorded (`input_file_sha256`) so that a changed file is visible in the manifest.
+ * For hdf5/arrow the file's content digest is part of the cache key (`fileParams`), so replacing
+ * the file reruns the stage; its sha256 is also recorded in the manifest (`input_file_sha256`).
  */
 import type { StageKind, StageResult, OutputValue } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
@@ -28,6 +28,7 @@ interface Params {
 const stage: StageKind<Params> = {
   kind: 'load-dataset',
   version: '1',
+  fileParams: ['path'],
   description: 'Generate (D4RL maze2d procedure on MuJoCo) or load (HDF5 D4RL/Minari, Arrow) an offline dataset; report its coverage.',
   params: loadStageSchema('load-dataset'),
   inputs: {},

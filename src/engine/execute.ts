@@ -5,10 +5,10 @@
  */
 import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { acquireLock } from '../store/lock.js';
-import { Store, type Manifest } from '../store/store.js';
+import { fileDigest, Store, type Manifest } from '../store/store.js';
 import { removeQuietly } from '../store/fs-atomic.js';
 import type { EngineEvent, EventListener, OutputInfo } from './events.js';
 import { cacheKey } from './fingerprint.js';
@@ -74,8 +74,30 @@ export function keyFor(inst: PlannedInstance, upstream: (name: string) => Manife
     digests[name] = b.many ? list.map((i) => i.digest) : list[0]!.digest;
   }
   const r = inst.resolved;
-  const key = cacheKey({ kind: r.kind.kind, version: r.kind.version, codeDigest: r.codeDigest, params: inst.params, inputs: digests, seed: inst.seed });
+  const files = fileDigests(inst);
+  const key = cacheKey({ kind: r.kind.kind, version: r.kind.version, codeDigest: r.codeDigest, params: inst.params, inputs: digests, seed: inst.seed, ...(files ? { files } : {}) });
   return { key, items };
+}
+
+const digestCache = new Map<string, { size: number; mtimeMs: number; digest: string }>();
+
+/** Content digests of the files a stage's fileParams name; a missing file digests as "missing". */
+function fileDigests(inst: PlannedInstance): Record<string, string> | undefined {
+  const names = inst.resolved.kind.fileParams ?? [];
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = inst.params[name];
+    if (typeof value !== 'string' || value === '') continue;
+    const path = resolve(process.cwd(), value);
+    let st;
+    try { st = statSync(path); } catch { out[name] = 'missing'; continue; }
+    const hit = digestCache.get(path);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) { out[name] = hit.digest; continue; }
+    const digest = fileDigest(path);
+    digestCache.set(path, { size: st.size, mtimeMs: st.mtimeMs, digest });
+    out[name] = digest;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 class Semaphore {

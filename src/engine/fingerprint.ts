@@ -25,6 +25,8 @@ export interface KeyMaterial {
   /** Input name → digest (single) or digests in a stable order (many). */
   inputs: Record<string, string | string[]>;
   seed: number;
+  /** Digests of files named by the kind's fileParams, keyed by parameter name. */
+  files?: Record<string, string>;
 }
 
 export function cacheKey(m: KeyMaterial): string {

@@ -99,6 +99,11 @@ export interface StageKind<P = any> {
   params: JsonSchema;
   inputs: Record<string, PortSpec>;
   outputs: Record<string, PortSpec>;
+  /**
+   * Parameters that name input files (paths relative to the working directory). The content
+   * digest of each named file is part of the cache key, so editing the file reruns the stage.
+   */
+  fileParams?: string[];
   run(ctx: StageContext<P>): Promise<StageResult>;
 }
 

@@ -80,7 +80,7 @@ function whyChanged(inst: PlannedInstance, items: Record<string, { digest: strin
     const now = list.map((i) => i.digest);
     if (canonicalJson(before) !== canonicalJson(now)) reasons.push(`input ${name} changed (from ${[...new Set(list.map((i) => i.instance))].join(', ')})`);
   }
-  if (reasons.length === 0) reasons.push('stage code changed');
+  if (reasons.length === 0) reasons.push('an input file (fileParams) or the stage code changed');
   return reasons;
 }
 

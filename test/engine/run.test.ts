@@ -221,3 +221,16 @@ test('--only, --from, --force and --dry-run select what is computed', async () =
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no stage or instance named 'nope'/);
 });
+
+test('a stage reruns when a file named by one of its fileParams changes (and only then)', async () => {
+  const dir = tempDir();
+  const stageModule = join(ROOT, 'test', 'fixtures', 'file-stage.mjs');
+  writeFileSync(join(dir, 'input.txt'), 'a\nbb\n');
+  const file = writePipeline(dir, 'p.yaml', `name: file-dep\nstages:\n  lines:\n    uses: ${stageModule}\n    with: { path: input.txt }\n`);
+  assert.deepEqual(started((await runCli(['run', file], dir)).stdout), ['lines']);
+  assert.deepEqual(started((await runCli(['run', file], dir)).stdout), []);
+  writeFileSync(join(dir, 'input.txt'), 'a\nbb\nccc\n');
+  const status = await runCli(['status', file], dir);
+  assert.match(status.stdout, /stale +lines/);
+  assert.deepEqual(started((await runCli(['run', file], dir)).stdout), ['lines']);
+});
