@@ -20,7 +20,11 @@ pidfile="$dir/server-$port.pid"
 logfile="$dir/server-$port.log"
 url="http://127.0.0.1:$port"
 
-healthy() { curl -fsS -m 2 "$url/health" >/dev/null 2>&1; }
+healthy() {
+  if command -v curl >/dev/null 2>&1; then curl -fsS -m 2 "$url/health" >/dev/null 2>&1
+  else "$VENV/bin/python" -c "import sys,urllib.request; sys.exit(0 if urllib.request.urlopen('$url/health', timeout=2).status == 200 else 1)" >/dev/null 2>&1
+  fi
+}
 running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 case "$cmd" in

@@ -16,6 +16,7 @@ fi
 [[ -n "$PYTHON" ]] || { echo "setup-mlflow: no python3 found" >&2; exit 1; }
 
 if [[ -x "$VENV/bin/mlflow" ]] && "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('mlflow') == '$MLFLOW_VERSION' else 1)" 2>/dev/null; then
+  [[ -f "$VENV/.gitignore" ]] || echo '*' > "$VENV/.gitignore"
   echo "setup-mlflow: mlflow $MLFLOW_VERSION already in $VENV" >&2
   echo "$VENV"
   exit 0
@@ -25,6 +26,8 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   echo "setup-mlflow: creating venv $VENV with $PYTHON" >&2
   "$PYTHON" -m venv "$VENV"
 fi
+# Keep the venv out of git whatever the project's .gitignore says (Python >= 3.13 does this itself).
+[[ -f "$VENV/.gitignore" ]] || echo '*' > "$VENV/.gitignore"
 echo "setup-mlflow: installing mlflow==$MLFLOW_VERSION into $VENV" >&2
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || true
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION" >&2

@@ -1,6 +1,7 @@
-/** Connects a run's event stream to tracking (journal + MLflow). */
+/** Connects a run's event stream to tracking: the local journal always, MLflow when configured. */
 import type { EventListener } from '../engine/events.js';
 import type { Plan } from '../engine/plan.js';
+import { createTracker } from '../tracking/sync.js';
 
 export interface RunTracking {
   listener: EventListener;
@@ -8,7 +9,22 @@ export interface RunTracking {
   finish(): Promise<{ message?: string }>;
 }
 
-export async function openTracking(_plan: Plan, _opts: { disabled: boolean }): Promise<RunTracking> {
-  // Replaced by the journal + MLflow tracker (src/tracking) once it lands.
-  return { listener: () => undefined, finish: async () => ({}) };
+export async function openTracking(plan: Plan, opts: { disabled: boolean }): Promise<RunTracking> {
+  // MLFLOW_TRACKING_URI (the standard variable) wins over the file's tracking.uri, as in MLflow itself.
+  const trackingUri = process.env['MLFLOW_TRACKING_URI'] || plan.tracking.uri || undefined;
+  const t = createTracker({
+    storeDir: plan.storeDir,
+    trackingUri,
+    experiment: plan.tracking.experiment,
+    offline: opts.disabled,
+    onWarning: (m) => process.stderr.write(`tracking: ${m}\n`),
+  });
+  return {
+    listener: t.listener,
+    finish: async () => {
+      const r = await t.finish();
+      if (r.mode === 'journal') return { message: `run journaled under ${plan.storeDir}/runs (see it with: npx pipeline ui; push later with: npx pipeline sync)` };
+      return { message: r.synced ? `logged to MLflow at ${trackingUri}` : `MLflow: ${r.error ?? 'not fully synced'} — the journal keeps everything; run: npx pipeline sync` };
+    },
+  };
 }

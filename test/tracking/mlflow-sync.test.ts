@@ -1,0 +1,185 @@
+/**
+ * Integration tests against a REAL MLflow tracking server (MLFLOW_TEST_URI, or one started here).
+ * Everything is checked through MLflow's own REST API: runs/search, runs/get,
+ * metrics/get-history, artifacts/list.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createJournal } from '../../src/tracking/journal.js';
+import { MlflowClient, MlflowError, type Run } from '../../src/tracking/mlflow-client.js';
+import { syncAll, syncRun, syncStatePath } from '../../src/tracking/sync.js';
+import { PNG_1x1, syntheticRun, testServer, uniq } from './helpers.js';
+
+let server: { url: string; stop(): void };
+let client: MlflowClient;
+
+before(async () => {
+  server = await testServer();
+  client = new MlflowClient({ trackingUri: server.url });
+});
+after(() => server?.stop());
+
+function writeJournal(store: string, events: ReturnType<typeof syntheticRun>['events']) {
+  const j = createJournal(store);
+  for (const e of events) j(e);
+  j.close();
+}
+
+const tag = (r: Run, k: string) => r.data.tags?.find((t) => t.key === k)?.value;
+const param = (r: Run, k: string) => r.data.params?.find((p) => p.key === k)?.value;
+
+async function runsOf(experimentId: string, runId: string): Promise<Run[]> {
+  return client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`pipeline.run_id\` = '${runId}'` });
+}
+
+async function snapshot(experimentId: string, runId: string) {
+  const runs = await runsOf(experimentId, runId);
+  const counts: Record<string, number> = {};
+  for (const r of runs) {
+    for (const key of ['loss', 'value', 'score', 'std', 'edge_fraction', 'transitions', 'stages.computed']) {
+      const h = await client.getMetricHistory(r.info.run_id, key);
+      if (h.length) counts[`${r.info.run_name}/${key}`] = h.length;
+    }
+    counts[`${r.info.run_name}/artifacts`] = (await client.listArtifactsRecursive(r.info.run_id)).length;
+    counts[`${r.info.run_name}/params`] = r.data.params?.length ?? 0;
+  }
+  return { runs: runs.length, counts };
+}
+
+describe('sync a synthetic pipeline run to MLflow', () => {
+  const store = mkdtempSync(join(tmpdir(), 'tracking-store-'));
+  const syn = syntheticRun();
+  let experimentId = '';
+
+  it('creates a parent run and nested child runs with params, metrics, tags and artifacts', async () => {
+    writeJournal(store, syn.events);
+    const [res] = await syncAll({ storeDir: store, client, runIds: [syn.runId] });
+    assert.equal(res.status, 'synced', res.error);
+    assert.equal(res.runsCreated, 4);
+    experimentId = res.experimentId!;
+    assert.equal((await client.getExperimentByName(syn.pipeline))?.experiment_id, experimentId, 'experiment named after the pipeline');
+
+    const runs = await runsOf(experimentId, syn.runId);
+    assert.equal(runs.length, 4);
+    const parent = runs.find((r) => tag(r, 'pipeline.role') === 'pipeline')!;
+    assert.ok(parent, 'parent run');
+    assert.equal(parent.info.status, 'FINISHED');
+    assert.match(parent.info.run_name!, new RegExp(`^${syn.pipeline} \\d{4}-`));
+    assert.equal(tag(parent, 'pipeline.file'), syn.file);
+    assert.equal(tag(parent, 'pipeline.host'), 'test-host');
+    assert.equal(param(parent, 'env'), 'maze2d-umaze');
+    const children = runs.filter((r) => tag(r, 'pipeline.role') === 'stage');
+    assert.deepEqual(children.map((r) => r.info.run_name).sort(), [...syn.instances].sort());
+    for (const c of children) {
+      assert.equal(tag(c, 'mlflow.parentRunId'), parent.info.run_id);
+      assert.equal(c.info.status, 'FINISHED');
+    }
+
+    const hit = children.find((r) => r.info.run_name === 'data')!;
+    assert.equal(tag(hit, 'pipeline.cache'), 'hit');
+    assert.equal(tag(hit, 'pipeline.computed_by_run'), 'run-earlier');
+    assert.equal(tag(hit, 'pipeline.cache_key'), 'key-data');
+    assert.equal(tag(hit, 'recorded.versions.tfjs'), '4.22.0');
+
+    const pol = children.find((r) => r.info.run_name === syn.curve.instance)!;
+    assert.equal(tag(pol, 'pipeline.cache'), 'miss');
+    assert.equal(tag(pol, 'pipeline.computed_by_run'), syn.runId);
+    assert.equal(param(pol, 'matrix.method'), 'awr');
+    assert.equal(param(pol, 'seed'), '0');
+    assert.equal(param(pol, 'stage.kind'), 'extract-policy');
+    assert.equal(param(pol, 'net.act'), 'relu');
+    assert.equal(param(pol, 'net.hidden'), '[256,256]');
+    const loss = await client.getMetricHistory(pol.info.run_id, 'loss');
+    assert.equal(loss.length, syn.curve.points);
+    assert.deepEqual(loss.map((m) => m.step).sort((a, b) => a - b), Array.from({ length: syn.curve.points }, (_, i) => i * 10));
+    const latest = new Map(pol.data.metrics!.map((m) => [m.key, Number(m.value)]));
+    assert.equal(latest.get('score'), 42.5);
+    assert.equal(latest.get('edge_fraction'), 0.25);
+
+    const polFiles = (await client.listArtifactsRecursive(pol.info.run_id)).map((f) => f.path);
+    assert.deepEqual(polFiles, ['tables/policy.arrow']);
+    const repFiles = (await client.listArtifactsRecursive(children.find((r) => r.info.run_name === 'report')!.info.run_id)).map((f) => f.path).sort();
+    assert.deepEqual(repFiles, ['outputs/plot.png', 'outputs/report.html']);
+    const parentFiles = (await client.listArtifactsRecursive(parent.info.run_id)).map((f) => f.path).sort();
+    assert.deepEqual(parentFiles, ['reports/report/plot.png', 'reports/report/report.html']);
+    const png = await client.listArtifacts(parent.info.run_id, 'reports/report');
+    assert.equal(png.find((f) => f.path.endsWith('plot.png'))?.file_size, PNG_1x1.length);
+  });
+
+  it('re-sync adds nothing, also after the sync state file is lost', async () => {
+    const before = await snapshot(experimentId, syn.runId);
+    const [again] = await syncAll({ storeDir: store, client, runIds: [syn.runId] });
+    assert.equal(again.status, 'up-to-date');
+    rmSync(syncStatePath(store, syn.runId));
+    const [recovered] = await syncAll({ storeDir: store, client, runIds: [syn.runId] });
+    assert.equal(recovered.status, 'synced', recovered.error);
+    assert.equal(recovered.runsCreated, 0, 'runs found again by tag');
+    assert.equal(recovered.metricsPushed, 0, 'metrics already on the server are not pushed again');
+    assert.deepEqual(await snapshot(experimentId, syn.runId), before);
+  });
+});
+
+describe('MLflow limits and errors', () => {
+  it('log-batch beyond 1000 metrics (2500 points) lands every point exactly once', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'tracking-store-'));
+    const syn = syntheticRun({ curvePoints: 1250 }); // loss + value = 2500 metric points on one run
+    writeJournal(store, syn.events);
+    const res = await syncRun(client, store, syn.runId);
+    assert.equal(res.status, 'synced', res.error);
+    assert.ok(res.metricsPushed >= 2500);
+    const pol = (await runsOf(res.experimentId!, syn.runId)).find((r) => r.info.run_name === syn.curve.instance)!;
+    assert.equal((await client.getMetricHistory(pol.info.run_id, 'loss')).length, 1250);
+    assert.equal((await client.getMetricHistory(pol.info.run_id, 'value')).length, 1250);
+
+    // And straight through the client: 2500 points of one key in one call.
+    const exp = await client.getOrCreateExperiment(uniq('batch'));
+    const run = await client.createRun({ experimentId: exp, runName: 'batch' });
+    const metrics = Array.from({ length: 2500 }, (_, i) => ({ key: 'm', value: Math.sin(i), step: i, timestamp: 1_700_000_000_000 + i }));
+    const r = await client.logBatch(run.info.run_id, { metrics });
+    assert.equal(r.requests, 3);
+    assert.equal((await client.getMetricHistory(run.info.run_id, 'm')).length, 2500);
+  });
+
+  it('params are write-once: the same value again is fine, a changed one is reported, not thrown', async () => {
+    const exp = await client.getOrCreateExperiment(uniq('params'));
+    assert.equal(await client.getOrCreateExperiment('Default'), '0', 'existing experiment is found, not created');
+    const run = await client.createRun({ experimentId: exp, runName: 'p' });
+    const params = Array.from({ length: 250 }, (_, i) => ({ key: `p${i}`, value: String(i) }));
+    await client.logBatch(run.info.run_id, { params });
+    const again = await client.logBatch(run.info.run_id, { params });
+    assert.deepEqual(again.paramConflicts, []);
+    const changed = await client.logBatch(run.info.run_id, { params: [{ key: 'p1', value: 'other' }, { key: 'new', value: 'x' }] });
+    assert.deepEqual(changed.paramConflicts, [{ key: 'p1', old: '1', new: 'other' }]);
+    const got = await client.getRun(run.info.run_id);
+    assert.equal(got.data.params?.length, 251);
+  });
+
+  it('a 4xx error quotes MLflow\'s error_code and message, without retries', async () => {
+    const exp = await client.getOrCreateExperiment(uniq('errors'));
+    const run = await client.createRun({ experimentId: exp, runName: 'e' });
+    const t0 = Date.now();
+    await assert.rejects(client.logBatch(run.info.run_id, { params: [{ key: 'bad key!', value: '1' }] }), (e: unknown) => {
+      assert.ok(e instanceof MlflowError);
+      assert.equal(e.status, 400);
+      assert.equal(e.errorCode, 'INVALID_PARAMETER_VALUE');
+      assert.match(e.message, /INVALID_PARAMETER_VALUE.*bad key!/);
+      return true;
+    });
+    await assert.rejects(client.createRun({ experimentId: '987654321' }), (e: unknown) => {
+      assert.ok(e instanceof MlflowError);
+      assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+      assert.match(e.message, /HTTP 404 RESOURCE_DOES_NOT_EXIST: No Experiment with id=987654321/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 3000, 'no backoff on 4xx');
+  });
+
+  it('get-or-create survives a concurrent create of the same experiment', async () => {
+    const name = uniq('race');
+    const ids = await Promise.all(Array.from({ length: 5 }, () => client.getOrCreateExperiment(name)));
+    assert.equal(new Set(ids).size, 1);
+  });
+});
