@@ -136,7 +136,10 @@ export function formatCompare(rows: CompareRow[], opts: { stage?: string; metric
     if (opts.stage && stage !== opts.stage) continue;
     const rs = rows.filter((r) => r.stage === stage);
     const paramKeys = [...new Set(rs.flatMap((r) => Object.keys(r.params)))].filter((k) => !ALWAYS_HIDDEN.has(k));
+    // A param that only mirrors a matrix value (method ← matrix.method, the seed) is shown once, as the matrix column.
+    const mirrorsMatrix = (k: string) => !k.startsWith('matrix.') && paramKeys.includes(`matrix.${k}`) && rs.every((r) => String(r.params[k]) === String(r.params[`matrix.${k}`]));
     const shownParams = paramKeys
+      .filter((k) => !mirrorsMatrix(k))
       .filter((k) => opts.allParams || k.startsWith('matrix.') || new Set(rs.map((r) => r.params[k])).size > 1)
       .sort((a, b) => (a.startsWith('matrix.') === b.startsWith('matrix.') ? a.localeCompare(b) : a.startsWith('matrix.') ? -1 : 1));
     let metricKeys = opts.metrics ?? [...new Set(rs.flatMap((r) => r.summaryKeys))];
