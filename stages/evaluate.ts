@@ -16,8 +16,8 @@ const stage: StageKind<Params> = {
   },
   async run(ctx) {
     const p = ctx.params;
-    const { initBackend } = await import('../src/rl/nn/backend.js');
-    ctx.record('backend', await initBackend(p.backend === 'auto' ? undefined : p.backend));
+    // The backend is chosen before any model code runs so the choice holds for the whole stage.
+    await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { rollout } = await import('../src/rl/envs/rollout.js');
     const { getEnvSpec } = await import('../src/rl/envs/registry.js');

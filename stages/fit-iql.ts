@@ -31,11 +31,8 @@ const stage: StageKind<FitIqlParams> = {
   },
   async run(ctx) {
     const p = ctx.params;
-    // The backend is chosen before any tfjs import so the choice holds for the whole stage.
-    const { initBackend } = await import('../src/rl/nn/backend.js');
-    const backend = await initBackend(p.backend === 'auto' ? undefined : p.backend);
-    ctx.record('backend', backend);
-    ctx.log(`tfjs backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
+    // The backend is chosen before any model code runs so the choice holds for the whole stage.
+    await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
     const { tableToTransitions, datasetMetadata } = await import('../src/rl/data/dataset.js');
     const { createIQL } = await import('../src/rl/algos/iql.js');
     const { trainLoop, withMetadata } = await import('./lib/train-loop.js');

@@ -9,7 +9,6 @@ import { computeStatus, pipelineStateOf } from '../../engine/status.js';
 import { Store, type Manifest } from '../../store/store.js';
 import { plainRenderer } from '../render/plain.js';
 import { listrRenderer } from '../render/listr.js';
-import { gitCommitOf } from '../git.js';
 import { openTracking } from '../tracking-hook.js';
 import { printStatus } from './status.js';
 
@@ -110,7 +109,7 @@ const command: Command = {
     };
     let result;
     try {
-      result = await execute(plan, { runId, store, emit, signal: controller.signal, jobs, force, isolation: values.inline ? 'inline' : 'worker', gitCommit: gitCommitOf(plan.file) });
+      result = await execute(plan, { runId, store, emit, signal: controller.signal, jobs, force, isolation: values.inline ? 'inline' : 'worker' });
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
