@@ -66,7 +66,7 @@ interface StageDecl {
   description?: string;
   with?: Json;
   inputs?: Record<string, string | string[]>;
-  matrix?: Record<string, Array<string | number | boolean>>;
+  matrix?: Record<string, Array<string | number | boolean> | string>;
   foreach?: string;
   seed?: number | string;
 }
@@ -233,21 +233,28 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
     let base: MatrixCoords[] = [{}];
     if (s.foreach !== undefined) base = coordsOf.get(s.foreach) ?? [{}];
     let ok = true;
-    for (const [axis, values] of Object.entries(s.matrix ?? {})) {
+    for (const [axis, declared] of Object.entries(s.matrix ?? {})) {
+      // An axis may be a ${{ params.x }} template, so `--set params.seeds=[0]` can change a matrix.
+      const values = substitute(declared, { matrix: {}, params: pipelineParams }, (msg) => err(msg, ['stages', name, 'matrix', axis])) as unknown;
+      if (!Array.isArray(values) || values.length === 0 || values.some((v) => v === null || typeof v === 'object')) {
+        err(`matrix axis '${axis}' must be a non-empty list of scalars, got ${JSON.stringify(values)}`, ['stages', name, 'matrix', axis]);
+        ok = false;
+        continue;
+      }
       if (base.some((c) => axis in c)) {
         err(`matrix axis '${axis}' is already inherited through foreach: ${s.foreach}`, ['stages', name, 'matrix', axis], true);
         ok = false;
         continue;
       }
       const seen = new Set<string>();
-      values.forEach((v, i) => {
+      (values as (string | number | boolean)[]).forEach((v, i) => {
         if (seen.has(String(v))) {
           err(`matrix axis '${axis}' repeats the value ${JSON.stringify(v)}`, ['stages', name, 'matrix', axis, i]);
           ok = false;
         }
         seen.add(String(v));
       });
-      base = base.flatMap((c) => values.map((v) => ({ ...c, [axis]: v })));
+      base = base.flatMap((c) => (values as (string | number | boolean)[]).map((v) => ({ ...c, [axis]: v })));
     }
     coordsOf.set(name, base);
     if (!r || !ok) continue;

@@ -113,3 +113,14 @@ test('valid pipelines validate, and dag prints text, Mermaid and DOT', async () 
   const dot = await runCli(['dag', file, '--format', 'dot', '--stages'], dir);
   assert.match(dot.stdout, /digraph pipeline[\s\S]*n0 -> n1/);
 });
+
+test('a matrix axis can come from a pipeline param and be overridden with --set', async () => {
+  const dir = tempDir();
+  const file = writePipeline(dir, 'p.yaml', 'name: t\nparams:\n  seeds: [0, 1, 2]\nstages:\n  a:\n    uses: synthetic-table\n    matrix:\n      seed: ${{ params.seeds }}\n');
+  assert.match((await runCli(['validate', file], dir)).stdout, /ok \(1 stages, 3 instances\)/);
+  const one = await runCli(['dag', file, '--set', 'params.seeds=[5]'], dir);
+  assert.equal(one.stdout.trim(), 'a[seed=5] (synthetic-table)');
+  const bad = await runCli(['validate', file, '--set', 'params.seeds=7'], dir);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /p\.yaml:8:13: error \[stages\.a\.matrix\.seed\]: matrix axis 'seed' must be a non-empty list of scalars, got 7/);
+});

@@ -8,9 +8,9 @@ import { buildHtmlReport, flattenParams, inlineSvg, type HtmlReportInput } from 
 import { renderChart } from '../../src/report/render.js';
 import { aggregateBySeeds } from '../../src/report/table.js';
 import { actionPoints, curves, scores, stdValues, trajectories, UMAZE } from './fixtures.js';
+import { launchChromium } from '../browser.js';
 
 const OUT = resolve(process.cwd(), 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function sampleReport(): Promise<{ html: string; figures: number }> {
   const sc = scores();
@@ -91,20 +91,12 @@ test('buildHtmlReport: self-contained, escaped, unique ids, tables and params', 
   for (const m of html.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids.includes(m[1]!), `dangling ref ${m[1]}`);
 });
 
-test('HTML report opens in headless Chromium without console errors', { timeout: 60_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.skip(`no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-    return;
-  }
+test('HTML report opens in headless Chromium without console errors', { timeout: 60_000 }, async () => {
   const { html, figures } = await sampleReport();
   mkdirSync(OUT, { recursive: true });
   const file = resolve(OUT, 'report.html');
   writeFileSync(file, html);
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];

@@ -7,9 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { cached, runCli, started, tempDir, writePipeline } from '../helpers.js';
+import { cached, ROOT, runCli, started, tempDir, writePipeline } from '../helpers.js';
+import { launchChromium } from '../browser.js';
 import { readTableFile } from '../../src/store/arrow-io.js';
 
 const PIPELINE = `name: tiny-maze2d
@@ -79,6 +81,22 @@ test('tiny maze2d study end to end: artifacts, report, cache hits', { timeout: 6
   const episodes = await readTableFile(join(entry(ev), ev.outputs['episodes']!.file));
   assert.equal(episodes.numRows, 8);
   assert.ok(Number.isFinite(ev.summary['score_mean']));
+
+  // The report opens in a browser without errors and shows every figure.
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
+    assert.deepEqual(errors, []);
+    assert.equal(await page.locator('figure svg').count(), 6);
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-output', 'maze2d-report.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
 
   const again = await runCli(['run', file], dir);
   assert.equal(again.code, 0);

@@ -8,13 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, CHROMIUM } from '../browser.js';
 import ui from '../../src/cli/commands/ui.js';
 import { createJournal } from '../../src/tracking/journal.js';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
 import { freePort, repoRoot, syntheticRun, venvDir } from './helpers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('pipeline ui in a browser', () => {
@@ -32,7 +32,7 @@ describe('pipeline ui in a browser', () => {
     const saved = process.env.MLFLOW_VENV;
     process.env.MLFLOW_VENV = venvDir();
     const exit = ui.run(['--store', store, '--port', String(port), '--interval', '0']);
-    let browser;
+    let browser: Browser | undefined;
     try {
       const client = new MlflowClient({ trackingUri: url, retries: 0 });
       let expId: string | undefined;
@@ -45,11 +45,7 @@ describe('pipeline ui in a browser', () => {
       }
       assert.ok(expId, 'ui started the server and synced the journal');
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
       await page.goto(`${url}/#/experiments/${expId}/runs`, { waitUntil: 'domcontentloaded' });
       const parentName = `${syn.pipeline} `; // "<pipeline> <time>"
