@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+// libtensorflow (native backend, loaded in stage workers) reads its log level from the real process
+// environment, which a worker thread cannot change: keep its INFO lines off the terminal from here.
+process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+const { main } = await import('../dist/src/cli/main.js');
+process.exitCode = await main(process.argv.slice(2));
