@@ -1,0 +1,191 @@
+"""PyTorch-CPU reference for speed comparison (issue 7): IQL critic step and AWR actor step at the
+sizes of our tfjs implementation (DESIGN §5): obs 4, act 2, 2×256 ReLU MLPs, batch 256, Adam 3e-4.
+
+Our own small reference, written for this benchmark (same maths as src/rl/algos/iql.ts and
+extract.ts, plain idiomatic PyTorch eager mode):
+
+  IQL step on a minibatch drawn with torch.randint from 1M random rows:
+    y    = r + γ(1 − done)·V(s')                      (no grad; V before this step's update)
+    L_Q  = mean((Q1(s,a) − y)²) + mean((Q2(s,a) − y)²)
+    L_V  = mean(|τ − 1(u < 0)|·u²),  u = min(Q1', Q2')(s,a) − V(s)   (target nets, no grad)
+    one Adam over [Q1, Q2, V] on L_Q + L_V; Q' ← Q' + 0.005·(Q − Q')
+
+  AWR step with a frozen critic (target Q1', Q2' and V):
+    w    = min(exp(β·(min(Q1', Q2')(s,a) − V(s))), 100)   β = 3
+    π    = N(tanh(f(s)), exp(clip(log σ, −5, 2))), log σ a state-independent parameter
+    L    = −mean(w · log π(a|s)); Adam 3e-4 with a cosine-decayed learning rate
+  measured two ways: `awr` evaluates the frozen critic on each minibatch; `awr_pre` gathers weights
+  precomputed once for all rows (what our extractor does by default for long runs).
+
+Prints one JSON line. Usage: bench/.venv/bin/python bench/torch/iql_ref.py --threads 1 [--steps 300]
+"""
+
+import argparse
+import json
+import math
+import time
+import warnings
+
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+OBS, ACT, HIDDEN, BATCH = 4, 2, 256, 256
+GAMMA, POLYAK, EXPECTILE, LR = 0.99, 0.005, 0.7, 3e-4
+BETA, MAX_W, LOG_STD_MIN, LOG_STD_MAX = 3.0, 100.0, -5.0, 2.0
+
+
+def mlp(inp: int, out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(inp, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, out))
+
+
+class Data:
+    """Random transitions kept as whole tensors; a minibatch is an index_select of random rows."""
+
+    def __init__(self, rows: int, gen: torch.Generator):
+        self.rows = rows
+        self.obs = torch.randn(rows, OBS, generator=gen)
+        self.act = torch.rand(rows, ACT, generator=gen) * 2 - 1
+        self.rew = torch.randn(rows, generator=gen)
+        self.next_obs = torch.randn(rows, OBS, generator=gen)
+        self.done = (torch.rand(rows, generator=gen) < 0.001).float()
+
+    def idx(self) -> torch.Tensor:
+        return torch.randint(self.rows, (BATCH,))
+
+
+class IQLCritic:
+    def __init__(self):
+        self.q1, self.q2, self.v = mlp(OBS + ACT, 1), mlp(OBS + ACT, 1), mlp(OBS, 1)
+        self.q1_t, self.q2_t = mlp(OBS + ACT, 1), mlp(OBS + ACT, 1)
+        self.q1_t.load_state_dict(self.q1.state_dict())
+        self.q2_t.load_state_dict(self.q2.state_dict())
+        for p in [*self.q1_t.parameters(), *self.q2_t.parameters()]:
+            p.requires_grad_(False)
+        self.online = [*self.q1.parameters(), *self.q2.parameters()]
+        self.target = [*self.q1_t.parameters(), *self.q2_t.parameters()]
+        self.opt = torch.optim.Adam([*self.online, *self.v.parameters()], lr=LR)
+
+    def step(self, d: Data) -> torch.Tensor:
+        i = d.idx()
+        s, a, r = d.obs[i], d.act[i], d.rew[i]
+        s2, done = d.next_obs[i], d.done[i]
+        sa = torch.cat([s, a], 1)
+        with torch.no_grad():
+            y = r + GAMMA * (1 - done) * self.v(s2).squeeze(1)
+            q_t = torch.minimum(self.q1_t(sa), self.q2_t(sa)).squeeze(1)
+        v = self.v(s).squeeze(1)
+        u = q_t - v
+        v_loss = (torch.abs(EXPECTILE - (u < 0).float()) * u.square()).mean()
+        q_loss = (self.q1(sa).squeeze(1) - y).square().mean() + (self.q2(sa).squeeze(1) - y).square().mean()
+        loss = q_loss + v_loss
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(self.target, self.online, POLYAK)
+        return loss.detach()
+
+    @torch.no_grad()
+    def advantage(self, sa: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        return (torch.minimum(self.q1_t(sa), self.q2_t(sa)) - self.v(s)).squeeze(1)
+
+
+class AWR:
+    def __init__(self, critic: IQLCritic, d: Data, steps: int, precompute: bool):
+        self.critic, self.d = critic, d
+        self.pi = mlp(OBS, ACT)
+        self.log_std = nn.Parameter(torch.zeros(ACT))
+        self.opt = torch.optim.Adam([*self.pi.parameters(), self.log_std], lr=LR)
+        self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=steps)
+        self.weights = None
+        if precompute:
+            parts = []
+            for start in range(0, d.rows, 65536):
+                s = d.obs[start : start + 65536]
+                sa = torch.cat([s, d.act[start : start + 65536]], 1)
+                parts.append(self.awr_weights(critic.advantage(sa, s)))
+            self.weights = torch.cat(parts)
+
+    @staticmethod
+    def awr_weights(adv: torch.Tensor) -> torch.Tensor:
+        return torch.exp(BETA * adv).clamp(max=MAX_W)
+
+    def step(self) -> torch.Tensor:
+        d = self.d
+        i = d.idx()
+        s, a = d.obs[i], d.act[i]
+        if self.weights is not None:
+            w = self.weights[i]
+        else:
+            w = self.awr_weights(self.critic.advantage(torch.cat([s, a], 1), s))
+        mean = torch.tanh(self.pi(s))
+        log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        logp = (-0.5 * ((a - mean) / log_std.exp()).square() - log_std - 0.5 * math.log(2 * math.pi)).sum(1)
+        loss = -(w * logp).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return loss.detach()
+
+
+def timed(fn, steps: int, warmup: int) -> tuple[float, bool]:
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        last = fn()
+    finite = bool(torch.isfinite(last).item())
+    return steps / (time.perf_counter() - t0), finite
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    d = Data(args.rows, torch.Generator().manual_seed(args.seed))
+
+    critic = IQLCritic()
+    iql_sps, iql_ok = timed(lambda: critic.step(d), args.steps, args.warmup)
+
+    horizon = 100_000  # cosine horizon, as in our extract-speed bench
+    awr = AWR(critic, d, horizon, precompute=False)
+    awr_sps, awr_ok = timed(awr.step, args.steps, args.warmup)
+
+    t0 = time.perf_counter()
+    awr_pre = AWR(critic, d, horizon, precompute=True)
+    pre_setup = time.perf_counter() - t0
+    pre_sps, pre_ok = timed(awr_pre.step, args.steps, args.warmup)
+
+    print(
+        json.dumps(
+            {
+                "bench": "torch-iql",
+                "threads": torch.get_num_threads(),
+                "iql_steps_per_s": round(iql_sps, 2),
+                "awr_steps_per_s": round(awr_sps, 2),
+                "awr_pre_steps_per_s": round(pre_sps, 2),
+                "awr_pre_setup_s": round(pre_setup, 2),
+                "torch": torch.__version__,
+                "steps": args.steps,
+                "warmup": args.warmup,
+                "rows": args.rows,
+                "batch": BATCH,
+                "hidden": [HIDDEN, HIDDEN],
+                "finite": iql_ok and awr_ok and pre_ok,
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
