@@ -6,7 +6,21 @@
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
 
-interface Params { states: number; edge_tol: number; neighbour_pool: number; neighbours: number; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
+interface Params { states: number; edge_tol: number; neighbour_pool: number; neighbours: number; grid_bins: number; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
+
+/** Every point of a grid with `bins` values per dimension over [-1, 1]^actDim, row-major. */
+export function actionGrid(bins: number, actDim: number): Float32Array {
+  const count = bins ** actDim;
+  const out = new Float32Array(count * actDim);
+  for (let g = 0; g < count; g++) {
+    let rest = g;
+    for (let d = actDim - 1; d >= 0; d--) {
+      out[g * actDim + d] = -1 + (2 * (rest % bins)) / (bins - 1);
+      rest = Math.floor(rest / bins);
+    }
+  }
+  return out;
+}
 
 /** Summary numbers of a diagnosis; exported for tests. */
 export function actionGeometry(actions: Float32Array, actDim: number, tol: number): { norms: Float64Array; onEdge: Uint8Array; onCircle: Uint8Array } {
@@ -68,7 +82,7 @@ export function distanceToNearbyData(queryObs: Float32Array, queryAct: Float32Ar
 
 const stage: StageKind<Params> = {
   kind: 'diagnose',
-  version: '1',
+  version: '2',
   description: 'Policy std, edge/unit-circle fractions, distance to data actions and Q(s,π(s)) − Q(s,a) at dataset states.',
   params: loadStageSchema('diagnose'),
   inputs: {
@@ -118,6 +132,48 @@ const stage: StageKind<Params> = {
       ctx.progress(2, 3, 'nearest data actions');
       const poolIdx = pick(Math.min(p.neighbour_pool, data.size));
       const nn = distanceToNearbyData(obs, act, gather(data.observations, obsDim, poolIdx), gather(data.actions, actDim, poolIdx), obsDim, actDim, Math.min(p.neighbours, poolIdx.length));
+      // The critic's own greedy action over a grid of the action box: tells a policy that failed to
+      // find the critic's maximum apart from a critic whose maximum is itself wrong.
+      const gridCols: Record<string, Float32Array> = {};
+      let gridSummary: Record<string, number> = {};
+      if (p.grid_bins >= 2 && p.grid_bins ** actDim <= 10_000) {
+        const grid = actionGrid(p.grid_bins, actDim);
+        const g = grid.length / actDim;
+        const best = new Float32Array(n * actDim);
+        const bestQ = new Float32Array(n);
+        const chunk = Math.max(1, Math.floor(50_000 / g));
+        for (let i0 = 0; i0 < n; i0 += chunk) {
+          const m = Math.min(chunk, n - i0);
+          const o = new Float32Array(m * g * obsDim);
+          const a = new Float32Array(m * g * actDim);
+          for (let i = 0; i < m; i++) {
+            for (let k = 0; k < g; k++) o.set(obs.subarray((i0 + i) * obsDim, (i0 + i + 1) * obsDim), (i * g + k) * obsDim);
+            a.set(grid, i * g * actDim);
+          }
+          const q = critic.evaluate(o, a, m * g);
+          for (let i = 0; i < m; i++) {
+            let bk = 0, bq = -Infinity;
+            for (let k = 0; k < g; k++) {
+              const v = Math.min(q.q1[i * g + k]!, q.q2[i * g + k]!);
+              if (v > bq) { bq = v; bk = k; }
+            }
+            bestQ[i0 + i] = bq;
+            best.set(grid.subarray(bk * actDim, (bk + 1) * actDim), (i0 + i) * actDim);
+          }
+        }
+        for (let d = 0; d < actDim; d++) gridCols[`grid_a${d}`] = Float32Array.from({ length: n }, (_, i) => best[i * actDim + d]!);
+        gridCols['q_grid_max'] = bestQ;
+        const gridGeo = actionGeometry(best, actDim, p.edge_tol);
+        let dist = 0;
+        for (let i = 0; i < n; i++) {
+          let s2 = 0;
+          for (let d = 0; d < actDim; d++) s2 += (best[i * actDim + d]! - act[i * actDim + d]!) ** 2;
+          dist += Math.sqrt(s2) / n;
+        }
+        let gap = 0;
+        for (let i = 0; i < n; i++) gap += (bestQ[i]! - Math.min(qPi.q1[i]!, qPi.q2[i]!)) / n;
+        gridSummary = { grid_edge_fraction: gridGeo.onEdge.reduce((x, y) => x + y, 0) / n, grid_dist: dist, q_grid_gap: gap };
+      }
       const geo = actionGeometry(act, actDim, p.edge_tol);
       const dataGeo = actionGeometry(dataAct, actDim, p.edge_tol);
       const cols: Record<string, Float32Array | Float64Array | Int32Array> = { row: idx };
@@ -125,7 +181,7 @@ const stage: StageKind<Params> = {
       for (let d = 0; d < actDim; d++) cols[`data_a${d}`] = Float32Array.from({ length: n }, (_, i) => dataAct[i * actDim + d]!);
       const qpi = Float64Array.from({ length: n }, (_, i) => Math.min(qPi.q1[i]!, qPi.q2[i]!));
       const qdata = Float64Array.from({ length: n }, (_, i) => Math.min(qData.q1[i]!, qData.q2[i]!));
-      Object.assign(cols, { std: stats.std, entropy: stats.entropy, norm: geo.norms, on_edge: Float64Array.from(geo.onEdge), q_pi: qpi, q_data: qdata, v: Float64Array.from(qPi.v), nn_dist: nn });
+      Object.assign(cols, gridCols, { std: stats.std, entropy: stats.entropy, norm: geo.norms, on_edge: Float64Array.from(geo.onEdge), q_pi: qpi, q_data: qdata, v: Float64Array.from(qPi.v), nn_dist: nn });
       const mean = (x: ArrayLike<number>) => { let s = 0, c = 0; for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) { s += x[i]!; c++; } return c ? s / c : NaN; };
       const summary = {
         mean_std: mean(stats.std),
@@ -139,6 +195,7 @@ const stage: StageKind<Params> = {
         q_pi: mean(qpi),
         q_data: mean(qdata),
         nn_dist: mean(nn),
+        ...gridSummary,
       };
       ctx.progress(3, 3);
       const actions = await withMetadata(tableFromArrays(cols), { summary: JSON.stringify(summary) });

@@ -126,6 +126,7 @@ const stage: StageKind<Params> = {
     const metricCols: [string, string][] = [
       ['score', 'norm. score'], ['success', 'success'], ['mean_std', 'policy std'], ['edge_fraction', 'on edge'],
       ['mean_norm', '‖a‖ mean'], ['q_gap', 'Q(s,π)−Q(s,a)'], ['nn_dist', 'dist. to data a'],
+      ['q_grid_gap', 'max_a Q − Q(s,π)'], ['grid_edge_fraction', 'argmax_a Q on edge'],
     ];
     const present = metricCols.filter(([k]) => [...rows.values()].some((x) => typeof x[k] === 'number' && Number.isFinite(x[k] as number)));
     const agg = r.aggregateBySeeds([...rows.values()], 'method', present.map(([k]) => k), {

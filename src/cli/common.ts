@@ -49,13 +49,27 @@ export async function planOrReport(file: string | undefined, values: { set?: str
 /** Maps stage names or instance names (comma separated, repeatable) to instance names. */
 export function selectInstances(plan: Plan, specs: string[] | undefined, flag: string): Set<string> {
   const out = new Set<string>();
-  for (const spec of (specs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+  for (const spec of (specs ?? []).flatMap(splitSelection)) {
     const byStage = plan.stages.get(spec);
     if (byStage) byStage.forEach((n) => out.add(n));
     else if (plan.byName.has(spec)) out.add(spec);
     else throw new UsageError(`${flag}: no stage or instance named '${spec}' (stages: ${[...plan.stages.keys()].join(', ')})`);
   }
   return out;
+}
+
+/** Splits "a,b[m=1,s=0]" on the commas outside brackets (instance names contain commas). */
+function splitSelection(arg: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of arg) {
+    if (ch === '[') depth++;
+    if (ch === ']') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
+  }
+  out.push(cur);
+  return out.map((s) => s.trim()).filter(Boolean);
 }
 
 export function descendants(plan: Plan, roots: Set<string>): Set<string> {

@@ -217,6 +217,9 @@ test('--only, --from, --force and --dry-run select what is computed', async () =
   assert.deepEqual(started(from.stdout).sort(), ['other', 'scaled[factor=0.5]', 'scaled[factor=2]', 'summary']);
   const force = await runCli(['run', file, '--force'], dir);
   assert.equal(started(force.stdout).length, 5);
+  const pair = await runCli(['run', file, '--only', 'scaled[factor=0.5],other', '--dry-run'], dir);
+  assert.equal(pair.code, 0, pair.stderr);
+  assert.doesNotMatch(pair.stdout, /summary/);
   const bad = await runCli(['run', file, '--only', 'nope'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no stage or instance named 'nope'/);
