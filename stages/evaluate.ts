@@ -1,4 +1,9 @@
-/** evaluate: rolls a policy out in its environment; returns, D4RL-normalised scores, success. */
+/**
+ * evaluate: rolls a policy out in its environment; returns, D4RL-normalised scores, success.
+ * Locomotion envs (halfcheetah-v2, cheetah-run) have no goal: success columns are 0, success_rate
+ * is omitted from the summary (NaN), and `trajectories` is an empty table with the same columns
+ * and no `layout` metadata (the x, y plots are maze-only).
+ */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
 
@@ -20,13 +25,13 @@ const stage: StageKind<Params> = {
     await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { rollout } = await import('../src/rl/envs/rollout.js');
-    const { getEnvSpec } = await import('../src/rl/envs/registry.js');
+    const { getAnyEnvSpec } = await import('../src/rl/envs/registry.js');
     const { tableFromArrays } = await import('apache-arrow');
     const { withMetadata } = await import('./lib/train-loop.js');
     const table = await (ctx.inputs['policy'] as InputArtifact).table();
     const envId = p.env || table.schema.metadata.get('env_id') || '';
     if (!envId) throw new Error('the policy table records no env_id; set the `env` parameter');
-    const spec = getEnvSpec(envId);
+    const spec = getAnyEnvSpec(envId);
     const policy = policyFromTable(table, ctx.seed);
     try {
       const r = await rollout(envId, (obs, n) => policy.act(obs, n, { deterministic: p.deterministic }), {
@@ -47,7 +52,7 @@ const stage: StageKind<Params> = {
       });
       const trajectories = await withMetadata(
         tableFromArrays({ episode: Int32Array.from(ep), t: Int32Array.from(t), x: Float32Array.from(x), y: Float32Array.from(y) }),
-        { env_id: envId, layout: spec.layout.rows.join('\n') },
+        spec.kind === 'maze2d' ? { env_id: envId, layout: spec.layout.rows.join('\n') } : { env_id: envId },
       );
       ctx.record('policy_ms', r.policyMs);
       ctx.record('env_ms', r.envMs);

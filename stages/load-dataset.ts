@@ -1,9 +1,15 @@
 /**
- * load-dataset: the offline dataset of a maze2d experiment, as an Arrow table (see
+ * load-dataset: the offline dataset of an experiment, as an Arrow table (see
  * src/rl/data/dataset.ts for the schema), plus coverage diagnostics.
  *
- *  source=generate  D4RL's maze2d collection (waypoint controller + Gaussian noise) on MuJoCo
- *                   physics, `size` transitions, deterministic given the stage seed.
+ *  source=generate  maze2d: D4RL's maze2d collection (waypoint controller + Gaussian noise) on
+ *                   MuJoCo physics. Locomotion (halfcheetah-v2, cheetah-run): this project's own
+ *                   generator (src/rl/data/locomotion-generator.ts), `behaviour` gait (a CEM-optimised
+ *                   CPG gait + N(0, action_noise²): narrow, expert-like) or explore (mixed
+ *                   temporally-correlated random actions and noisy gait: dense coverage) — not the
+ *                   D4RL/ExoRL files. `size` transitions, deterministic given the stage seed.
+ *                   For locomotion `noise`/`reward_on` (maze2d-only) are ignored, and the maze-only
+ *                   `cell_occupancy` output is an empty table with the same columns.
  *  source=hdf5      a D4RL-layout or Minari-layout HDF5 file (`path`).
  *  source=arrow     an Arrow IPC file with the dataset schema (`path`), e.g. an earlier output.
  *
@@ -23,33 +29,85 @@ interface Params {
   hdf5_format: 'auto' | 'd4rl' | 'minari';
   coverage_bins: number;
   coverage_edge_eps: number;
+  // Locomotion generator options (no schema defaults: absent for maze2d, resolved in code).
+  behaviour?: 'gait' | 'explore';
+  action_noise?: number;
+  gait_fraction?: number;
+  explore_gait_noise?: number;
+  hold_max?: number;
+  gait_iterations?: number;
+  gait_population?: number;
+  gait_episodes?: number;
 }
+
+const LOCO_KEYS = ['behaviour', 'action_noise', 'gait_fraction', 'explore_gait_noise', 'hold_max', 'gait_iterations', 'gait_population', 'gait_episodes'] as const;
 
 const stage: StageKind<Params> = {
   kind: 'load-dataset',
   version: '1',
   fileParams: ['path'],
-  description: 'Generate (D4RL maze2d procedure on MuJoCo) or load (HDF5 D4RL/Minari, Arrow) an offline dataset; report its coverage.',
+  description: 'Generate (D4RL maze2d procedure, or gait/exploration data for the cheetahs, on MuJoCo) or load (HDF5 D4RL/Minari, Arrow) an offline dataset; report its coverage.',
   params: loadStageSchema('load-dataset'),
   inputs: {},
   outputs: {
     dataset: { description: 'transitions: observations, actions, next_observations, rewards, terminals, timeouts, infos/*' },
     action_hist: { description: 'action histogram over the action box: a0, a1 (bin centres), count, fraction' },
-    cell_occupancy: { description: 'visits per maze cell: row, col, free, count, fraction' },
+    cell_occupancy: { description: 'visits per maze cell: row, col, free, count, fraction (empty for locomotion envs)' },
     episodes: { description: 'per-episode start, length, return' },
   },
   async run(ctx): Promise<StageResult> {
     const p = ctx.params;
-    const [{ getEnvSpec }, data, cov] = await Promise.all([
+    const [{ getAnyEnvSpec }, data, cov] = await Promise.all([
       import('../src/rl/envs/registry.js'),
       import('../src/rl/data/dataset.js'),
       import('../src/rl/data/coverage.js'),
     ]);
-    const spec = getEnvSpec(p.env);
+    const spec = getAnyEnvSpec(p.env);
     let table;
     let transitions;
+    const extraSummary: Record<string, number> = {};
+    if (spec.kind === 'maze2d') {
+      const set = LOCO_KEYS.filter((k) => p[k] !== undefined);
+      if (set.length) throw new Error(`load-dataset: ${set.join(', ')} only apply to locomotion envs (halfcheetah-v2, cheetah-run), not ${p.env}`);
+    }
 
-    if (p.source === 'generate') {
+    if (p.source === 'generate' && spec.kind === 'locomotion') {
+      if (!p.behaviour) throw new Error(`load-dataset: generating a ${p.env} dataset needs behaviour: gait (narrow, expert-like) or explore (dense coverage)`);
+      const { generateLocomotionDataset } = await import('../src/rl/data/locomotion-generator.js');
+      const t0 = performance.now();
+      const g = await generateLocomotionDataset(
+        {
+          env: p.env, size: p.size, seed: ctx.seed, behaviour: p.behaviour, actionNoise: p.action_noise, gaitFraction: p.gait_fraction,
+          exploreGaitNoise: p.explore_gait_noise, holdMax: p.hold_max, gaitIterations: p.gait_iterations, gaitPopulation: p.gait_population,
+          gaitEpisodes: p.gait_episodes,
+        },
+        { signal: ctx.signal, onProgress: (s, total, what) => ctx.progress(s, total, what) },
+      );
+      const secs = (performance.now() - t0) / 1000;
+      ctx.record('generation_seconds', Number(secs.toFixed(3)));
+      ctx.record('transitions_per_second', Math.round(p.size / secs));
+      ctx.record('gait_theta', g.gait.theta);
+      ctx.record('gait_env_steps', g.gait.envSteps);
+      ctx.log(
+        `generated ${p.size} ${p.env} transitions (${g.params.procedure}) in ${secs.toFixed(1)} s; gait return ${g.gait.return.toFixed(1)} ` +
+          `(score ${g.gait.score.toFixed(1)}), dataset episode return ${g.datasetReturn.toFixed(1)}`,
+      );
+      transitions = g.transitions;
+      table = data.transitionsToTable(g.transitions, {
+        source: 'generate',
+        generator: {
+          ...g.params,
+          gait: { theta: g.gait.theta, return: g.gait.return, score: g.gait.score, noisy_return: g.gait.noisyReturn, env_steps: g.gait.envSteps },
+        },
+        infos: g.infos,
+        metadata: { dataset_name: `${p.env}-generated-${p.behaviour === 'gait' ? 'cemgait-narrow' : 'mixed-exploration'}` },
+      });
+      extraSummary['behaviour_gait_return'] = g.gait.return;
+      extraSummary['behaviour_gait_score'] = g.gait.score;
+      extraSummary['behaviour_gait_noisy_return'] = g.gait.noisyReturn;
+      extraSummary['dataset_episode_return'] = g.datasetReturn;
+      extraSummary['dataset_episode_score'] = g.datasetScore;
+    } else if (p.source === 'generate' && spec.kind === 'maze2d') {
       const { generateMaze2dDataset } = await import('../src/rl/data/maze2d-generator.js');
       const t0 = performance.now();
       const g = await generateMaze2dDataset(
@@ -120,7 +178,7 @@ const stage: StageKind<Params> = {
       edgeEps: p.coverage_edge_eps,
       actionLow: spec.actionLow,
       actionHigh: spec.actionHigh,
-      layout: spec.layout,
+      ...(spec.kind === 'maze2d' ? { layout: spec.layout } : {}),
     });
     const outputs: Record<string, OutputValue> = {
       dataset: table,
@@ -128,8 +186,15 @@ const stage: StageKind<Params> = {
       episodes: c.tables.episodes,
     };
     if (c.tables.cell_occupancy) outputs['cell_occupancy'] = c.tables.cell_occupancy;
+    else {
+      const { tableFromArrays } = await import('apache-arrow');
+      outputs['cell_occupancy'] = tableFromArrays({
+        row: new Int32Array(0), col: new Int32Array(0), free: new Uint8Array(0), count: new Int32Array(0), fraction: new Float64Array(0),
+      });
+    }
     const summary: Record<string, number> = {};
     for (const [k, v] of Object.entries(c.summary)) if (typeof v === 'number' && Number.isFinite(v)) summary[k] = v;
+    for (const [k, v] of Object.entries(extraSummary)) if (Number.isFinite(v)) summary[k] = v;
     // Mean episode return in normalised-score units is only meaningful for full-length episodes;
     // report the per-step reward scaled to an episode instead.
     summary['reward_per_episode_length'] = c.summary.reward_mean * spec.maxEpisodeSteps;

@@ -19,6 +19,12 @@ export interface CoverageOptions {
   actionHigh?: ArrayLike<number>;
   /** Maze layout for cell occupancy (observations[0..1] = qpos x, y). */
   layout?: MazeLayout;
+  /**
+   * Bins per dimension of the coarse JOINT action histogram reported when the fine joint
+   * histogram is too large (bins^actDim > 1e6, e.g. 6-D locomotion, where `action_hist` holds
+   * per-dimension marginals). Default 4 (4^6 = 4096 cells).
+   */
+  coarseBins?: number;
 }
 
 export interface CoverageSummary {
@@ -42,6 +48,15 @@ export interface CoverageSummary {
   /** Entropy of the action histogram / log(#bins), in [0, 1]. */
   action_hist_entropy: number;
   action_mean_abs: number;
+  /**
+   * Only when the action histogram is per-dimension marginals (high actDim): occupancy and
+   * normalised entropy of a coarse joint histogram (coarse_bins per dimension), and the mean over
+   * dimensions of the per-dimension action std.
+   */
+  action_coarse_bins?: number;
+  action_coarse_occupied_fraction?: number;
+  action_coarse_entropy?: number;
+  action_std_mean?: number;
   /** Maze only: fraction of free cells visited; counts of free cells and visited ones. */
   cells_visited_fraction?: number;
   cells_free?: number;
@@ -160,6 +175,52 @@ export function computeCoverage(t: Transitions, opts: CoverageOptions = {}): Cov
   histCols.push({ name: 'count', type: new Int32(), data: Int32Array.from(counts) }, { name: 'fraction', type: new Float64(), data: frac });
   const action_hist = makeTable(histCols, { bins: String(bins), joint: String(joint), env_id: t.envId });
 
+  // ---- coarse joint occupancy (marginal mode only, so that 2-D outputs are unchanged) ----
+  let coarse: Pick<CoverageSummary, 'action_coarse_bins' | 'action_coarse_occupied_fraction' | 'action_coarse_entropy' | 'action_std_mean'> = {};
+  if (!joint) {
+    const cb = opts.coarseBins ?? 4;
+    if (!Number.isInteger(cb) || cb < 1) throw new Error(`coverage: coarseBins must be a positive integer, got ${cb}`);
+    const nCells = Math.pow(cb, d);
+    if (nCells <= 16_777_216) {
+      const cc = new Uint32Array(nCells);
+      const sum = new Float64Array(d);
+      const sq = new Float64Array(d);
+      for (let r = 0; r < n; r++) {
+        let idx = 0;
+        for (let k = 0; k < d; k++) {
+          const x = a[r * d + k]!;
+          sum[k] += x;
+          sq[k] += x * x;
+          let b = Math.floor(((x - low[k]!) / (high[k]! - low[k]!)) * cb);
+          b = b < 0 ? 0 : b >= cb ? cb - 1 : b;
+          idx = idx * cb + b;
+        }
+        cc[idx]!++;
+      }
+      let occ = 0;
+      let ent = 0;
+      for (let i = 0; i < nCells; i++) {
+        const c = cc[i]!;
+        if (c > 0) {
+          occ++;
+          const p = c / n;
+          ent -= p * Math.log(p);
+        }
+      }
+      let stdSum = 0;
+      for (let k = 0; k < d; k++) {
+        const m = n ? sum[k]! / n : 0;
+        stdSum += Math.sqrt(Math.max(0, (n ? sq[k]! / n : 0) - m * m));
+      }
+      coarse = {
+        action_coarse_bins: cb,
+        action_coarse_occupied_fraction: occ / nCells,
+        action_coarse_entropy: nCells > 1 ? ent / Math.log(nCells) : 0,
+        action_std_mean: d ? stdSum / d : NaN,
+      };
+    }
+  }
+
   // ---- episodes ----
   const ranges = episodeRanges(t);
   const nEp = ranges.length / 2;
@@ -213,6 +274,7 @@ export function computeCoverage(t: Transitions, opts: CoverageOptions = {}): Cov
     action_bins_occupied_fraction: occupied / nBins,
     action_hist_entropy: entropyNorm,
     action_mean_abs: n && d ? absSum / (n * d) : NaN,
+    ...coarse,
   };
 
   // ---- maze cell occupancy ----

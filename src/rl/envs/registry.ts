@@ -1,13 +1,18 @@
 /**
- * D4RL maze2d environment registry: ids, layouts, reward types, episode limits and the
- * normalised-score references of D4RL's registration (d4rl/pointmaze/__init__.py).
+ * Environment registry. D4RL maze2d: ids, layouts, reward types, episode limits and the
+ * normalised-score references of D4RL's registration (d4rl/pointmaze/__init__.py); `getEnvSpec`
+ * returns these (maze-only type, unchanged). Locomotion ids (halfcheetah-v2, cheetah-run; see
+ * locomotion/specs.ts) are listed by `listEnvIds`/`hasEnv` too; `getAnyEnvSpec` returns either
+ * kind, discriminated by `kind`.
  * Pure data + small functions: no mujoco import here, so it is cheap to import anywhere.
  */
 import { getLayout, type MazeLayout, type MazeName } from './maze.js';
+import { getLocomotionSpec, isLocomotionEnv, listLocomotionEnvIds, type LocomotionEnvSpec } from './locomotion/specs.js';
 
 export type RewardType = 'sparse' | 'dense';
 
 export interface EnvSpec {
+  kind: 'maze2d';
   id: string;
   maze: MazeName;
   rewardType: RewardType;
@@ -67,6 +72,7 @@ function buildSpec(r: Row): EnvSpec {
   const min = r.min;
   const span = r.max - r.min;
   return Object.freeze({
+    kind: 'maze2d' as const,
     id: r.id,
     maze: r.maze,
     rewardType: r.reward,
@@ -84,18 +90,33 @@ function buildSpec(r: Row): EnvSpec {
   });
 }
 
+/** All registered ids: the maze2d ids (D4RL order), then the locomotion ids. */
 export function listEnvIds(): string[] {
-  return ROWS.map((r) => r.id);
+  return [...ROWS.map((r) => r.id), ...listLocomotionEnvIds()];
 }
 
 export function hasEnv(id: string): boolean {
+  return ROWS.some((r) => r.id === id) || isLocomotionEnv(id);
+}
+
+export function isMazeEnv(id: string): boolean {
   return ROWS.some((r) => r.id === id);
+}
+
+export { isLocomotionEnv, getLocomotionSpec, type LocomotionEnvSpec };
+
+/** Spec of any registered environment (maze2d or locomotion), discriminated by `kind`. */
+export type AnyEnvSpec = EnvSpec | LocomotionEnvSpec;
+
+export function getAnyEnvSpec(id: string): AnyEnvSpec {
+  return isLocomotionEnv(id) ? getLocomotionSpec(id) : getEnvSpec(id);
 }
 
 export function getEnvSpec(id: string): EnvSpec {
   let s = specs.get(id);
   if (!s) {
     const row = ROWS.find((r) => r.id === id);
+    if (!row && isLocomotionEnv(id)) throw new Error(`'${id}' is a locomotion environment, not a maze2d one: use getAnyEnvSpec/getLocomotionSpec`);
     if (!row) throw new Error(`unknown environment '${id}' (known: ${listEnvIds().join(', ')})`);
     s = buildSpec(row);
     specs.set(id, s);

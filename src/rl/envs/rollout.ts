@@ -7,16 +7,21 @@
  *    (the headline "success rate");
  *  - `successAtEnd[i]` = within the goal radius at the last step.
  * Episodes all last `maxEpisodeSteps` (D4RL maze2d has no terminal states).
+ *
+ * Locomotion ids (halfcheetah-v2, cheetah-run) are dispatched to `rolloutLocomotion`
+ * (locomotion/rollout.ts): same result shape, obs n×17 / actions n×6, `success` all 0,
+ * `successRate` NaN, no trajectories.
  */
 import { makeVecEnv } from './vec-env.js';
-import { getEnvSpec } from './registry.js';
+import { getEnvSpec, isLocomotionEnv } from './registry.js';
+import { rolloutLocomotion } from './locomotion/rollout.js';
 
 export type BatchPolicy = (obs: Float32Array, n: number) => Float32Array | Promise<Float32Array>;
 
 export interface RolloutOptions {
   episodes: number;
   seed: number;
-  /** Record the (x, y) trajectories of the first k episodes. */
+  /** Record the (x, y) trajectories of the first k episodes (maze2d only; ignored for locomotion). */
   recordTrajectories?: number;
   /** Max episodes stepped at once (memory bound: one MjData each). Default 256. */
   maxParallel?: number;
@@ -31,7 +36,7 @@ export interface RolloutResult {
   episodes: number;
   returns: Float64Array;
   normalizedScores: Float64Array;
-  /** 1 if the goal region was reached at any step. */
+  /** 1 if the goal region was reached at any step (locomotion: all 0, successRate NaN). */
   success: Uint8Array;
   /** 1 if in the goal region at the last step. */
   successAtEnd: Uint8Array;
@@ -48,6 +53,7 @@ export interface RolloutResult {
 }
 
 export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {
+  if (isLocomotionEnv(envId)) return rolloutLocomotion(envId, policy, opts);
   const spec = getEnvSpec(envId);
   const total = opts.episodes;
   if (!Number.isInteger(total) || total < 1) throw new Error(`rollout: episodes must be a positive integer, got ${total}`);

@@ -1,0 +1,83 @@
+/**
+ * Batched policy evaluation on the cheetahs (called by `rollout()` for locomotion ids): all
+ * episodes of a chunk run in one vectorised loop with ONE batched policy call per env step
+ * (obs n×17 in, actions n×6 out). Every episode lasts 1000 steps (no terminal states).
+ *
+ * Locomotion has no goal: `success` and `successAtEnd` are all 0 and `successRate` is NaN
+ * (stage summaries drop non-finite values, so no "0 % success" is reported). `trajectories` is
+ * empty (the x, y trajectory plots are maze-only).
+ */
+import type { BatchPolicy, RolloutOptions, RolloutResult } from '../rollout.js';
+import { getLocomotionSpec } from './specs.js';
+import { makeLocoVecEnv } from './vec-env.js';
+
+export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {
+  const spec = getLocomotionSpec(envId);
+  const total = opts.episodes;
+  if (!Number.isInteger(total) || total < 1) throw new Error(`rollout: episodes must be a positive integer, got ${total}`);
+  const maxPar = Math.max(1, Math.min(opts.maxParallel ?? 256, total));
+  const T = opts.maxSteps ?? spec.maxEpisodeSteps;
+  if (!Number.isInteger(T) || T < 1 || T > spec.maxEpisodeSteps) {
+    throw new Error(`rollout: maxSteps must be an integer in [1, ${spec.maxEpisodeSteps}], got ${T}`);
+  }
+  const D = spec.obsDim;
+  const A = spec.actDim;
+  const returns = new Float64Array(total);
+  const lengths = new Int32Array(total);
+  let policyMs = 0;
+  const t0 = performance.now();
+  const env = await makeLocoVecEnv(envId, maxPar, opts.seed);
+  try {
+    const acts = new Float32Array(A * maxPar);
+    for (let start = 0; start < total; start += maxPar) {
+      const n = Math.min(maxPar, total - start);
+      env.reset();
+      const obsAll = env.observations();
+      for (let t = 0; t < T; t++) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('rollout aborted');
+        const p0 = performance.now();
+        const obsView = obsAll.subarray(0, D * n);
+        const a = await policy(n === maxPar ? obsView : obsView.slice(), n);
+        policyMs += performance.now() - p0;
+        if (!(a instanceof Float32Array) || a.length < A * n) {
+          throw new Error(`rollout: policy must return a Float32Array of ${A * n} values (n × actDim), got ${a?.length}`);
+        }
+        acts.set(a.subarray(0, A * n));
+        acts.fill(0, A * n);
+        const res = env.step(acts);
+        for (let i = 0; i < n; i++) returns[start + i] += res.rewards[i]!;
+        // Don't let a 1000-step chunk starve the event loop (progress, SIGINT).
+        if ((t & 63) === 63) await new Promise<void>((r) => setImmediate(r));
+      }
+      for (let i = 0; i < n; i++) lengths[start + i] = T;
+      opts.onProgress?.(start + n, total);
+    }
+  } finally {
+    env.close();
+  }
+  const envMs = performance.now() - t0 - policyMs;
+  const normalizedScores = returns.map((r) => spec.normalizedScore(r));
+  const meanScore = mean(normalizedScores);
+  return {
+    envId,
+    episodes: total,
+    returns,
+    normalizedScores,
+    success: new Uint8Array(total),
+    successAtEnd: new Uint8Array(total),
+    lengths,
+    meanReturn: mean(returns),
+    meanScore,
+    stdScore: Math.sqrt(mean(normalizedScores.map((s) => (s - meanScore) ** 2))),
+    successRate: NaN,
+    trajectories: [],
+    policyMs,
+    envMs,
+  };
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length ? s / a.length : NaN;
+}
