@@ -22,13 +22,11 @@ import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
 import { FlatAdam, polyak } from '../nn/adam.js';
-import { initMlp, mlp, mlpInfer, ParamLayout } from '../nn/dense.js';
+import { initMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, sizeOf, type MlpPass } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 import {
   DeviceData,
-  expectileLoss,
   sampleIndices,
-  tdLoss,
   transformRewards,
   type RewardTransform,
   type Transitions,
@@ -113,7 +111,11 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   const { obsDim, actDim } = data;
   const spec = { obsDim, actDim, hidden: cfg.hidden };
 
-  // Parameters: one flat vector [Q1 | Q2 | V]; the target holds [Q1' | Q2'].
+  // Parameters: one flat vector [Q1 | Q2 | V]; the target holds [Q1' | Q2']. `layout` and
+  // `targetLayout` are the checkpoint's order (one net after the other). In memory the twin Q
+  // nets are interleaved per layer (q1/l0/W, q2/l0/W, q1/l0/b, q2/l0/b, q1/l1/W, ...) so that
+  // each pair is one contiguous [2, ...] block: the twins run as one batched matmul per layer on
+  // the native backend. `mem`/`targetMem` describe that order.
   const layout = ParamLayout.ofMlps([
     { prefix: 'q1', sizes: qSizes(spec) },
     { prefix: 'q2', sizes: qSizes(spec) },
@@ -123,19 +125,34 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     { prefix: 'q1', sizes: qSizes(spec) },
     { prefix: 'q2', sizes: qSizes(spec) },
   ]);
-  const nQ = (qSizes(spec).length - 1) * 2; // tensors per Q net
-  const [qStart, qEnd] = layout.range('q');
-  const [vStart, vEnd] = layout.range('v/');
-  const vLayout = ParamLayout.ofMlps([{ prefix: 'v', sizes: vSizes(spec) }]);
+  const qShapes = mlpShapes(qSizes(spec));
+  const qNames = mlpNames(qSizes(spec));
+  const nQ = qShapes.length; // tensors per Q net
+  const twinEntries = qNames.flatMap((n, i) => [
+    { name: `q1/${n}`, shape: qShapes[i]! },
+    { name: `q2/${n}`, shape: qShapes[i]! },
+  ]);
+  const vSh = mlpShapes(vSizes(spec));
+  const vEntries = mlpNames(vSizes(spec)).map((n, i) => ({ name: `v/${n}`, shape: vSh[i]! }));
+  const mem = new ParamLayout([...twinEntries, ...vEntries]);
+  const targetMem = new ParamLayout(twinEntries);
+  const [qStart, qEnd] = mem.range('q');
+  const [vStart] = mem.range('v/');
+
+  /** Reorder between a checkpoint layout and its in-memory order (same names). */
+  const reorder = (from: ParamLayout, to: ParamLayout, flat: Float32Array): Float32Array => {
+    const parts = from.unpackArrays(flat);
+    return to.packArrays(to.names.map((n) => parts[from.index(n)]!));
+  };
 
   const initRng = new Rng(seed, 0);
   const init = [...initMlp(qSizes(spec), initRng), ...initMlp(qSizes(spec), initRng), ...initMlp(vSizes(spec), initRng)];
-  const theta0 = layout.packArrays(init);
+  const theta0 = reorder(layout, mem, layout.packArrays(init));
   // Per-element learning-rate multiplier only when Q and V rates differ.
   const lrScale =
     cfg.criticLr === cfg.valueLr
       ? null
-      : tf.keep(tf.tensor1d(Float32Array.from({ length: layout.total }, (_, i) => (i >= vStart ? cfg.valueLr / cfg.criticLr : 1))));
+      : tf.keep(tf.tensor1d(Float32Array.from({ length: mem.total }, (_, i) => (i >= vStart ? cfg.valueLr / cfg.criticLr : 1))));
   const adam = new FlatAdam(theta0, { lr: cfg.criticLr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps });
   let target: tf.Tensor1D = tf.keep(tf.tensor1d(theta0.subarray(qStart, qEnd)));
   const batchRng = new Rng(seed, 1);
@@ -146,9 +163,57 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   let steps = 0;
   let last: IQLMetrics = emptyMetrics(0);
 
-  /** One gradient step on rows idx; returns [7] metric vector and the batch max advantage. */
+  // How a flat in-memory vector splits for the step: native: [2, in, out] / [2, 1, out] blocks
+  // for the twins (batched matmuls) and per-tensor V; wasm/cpu: one 2-D tensor per parameter.
+  const native = isNativeBackend();
+  const stackTwins = native;
+  const pieces: Array<{ size: number; shape: number[] }> = stackTwins
+    ? [
+        ...qShapes.map((sh) => ({ size: 2 * sizeOf(sh), shape: sh.length === 2 ? [2, ...sh] : [2, 1, sh[0]!] })),
+        ...vSh.map((sh) => ({ size: sizeOf(sh), shape: sh })),
+      ]
+    : [...mem.shapes.map((sh) => ({ size: sizeOf(sh), shape: sh }))];
+  const nQPieces = stackTwins ? nQ : 2 * nQ;
+  const split = (flat: tf.Tensor1D, n: number): tf.Tensor[] =>
+    tf.split(flat, pieces.slice(0, n).map((p) => p.size)).map((t, i) => (pieces[i]!.shape.length === 1 ? t : tf.reshape(t, pieces[i]!.shape)));
+  /** Interleaved twin pieces (wasm) → per-net lists. */
+  const twins = (q: tf.Tensor[]): [tf.Tensor[], tf.Tensor[]] => [q.filter((_, i) => i % 2 === 0), q.filter((_, i) => i % 2 === 1)];
+
+  /** Twin Q forward on sa: outputs stacked [2, B, 1], plus what the backward needs. */
+  function twinForward(sa: tf.Tensor2D, q: tf.Tensor[]): { out: tf.Tensor; passes: MlpPass[] } {
+    if (stackTwins) {
+      const pass = mlpForward(sa, q, true);
+      return { out: pass.out, passes: [pass] };
+    }
+    const [p1, p2] = twins(q);
+    const a = mlpForward(sa, p1, native);
+    const b = mlpForward(sa, p2, native);
+    return { out: tf.stack([a.out, b.out]), passes: [a, b] };
+  }
+
+  /** Gradients of the twin Q parameters in memory order, flattened. */
+  function twinBackward(dq: tf.Tensor, passes: MlpPass[], q: tf.Tensor[]): tf.Tensor[] {
+    if (stackTwins) return mlpBackward(dq, passes[0]!, q, { native: true }).grads;
+    const [p1, p2] = twins(q);
+    const [d1, d2] = tf.unstack(dq);
+    const g1 = mlpBackward(d1!, passes[0]!, p1, { native }).grads;
+    const g2 = mlpBackward(d2!, passes[1]!, p2, { native }).grads;
+    return g1.flatMap((g, i) => [g, g2[i]!]);
+  }
+
+  const tau = cfg.expectile;
+  // Expectile weight |τ − 1(u ≤ 0)|·u = τ·leakyRelu(u, (1 − τ)/τ): one kernel for w·u.
+  const leak = tau > 0 ? (1 - tau) / tau : 0;
+
+  /**
+   * One gradient step on rows idx; returns [7] metric vector and the batch max advantage.
+   * Hand-written backward (no tape): with e = Q(s,a) − y and u = min(Q1', Q2')(s,a) − V(s),
+   *   dL/dQi = 2·e_i/B,   dL/dV = −2·|τ − 1(u ≤ 0)|·u/B,
+   * then back through the MLPs (nn/dense.ts mlpBackward) into one flat gradient for Adam.
+   */
   function trainStep(idx: Int32Array): { vec: tf.Tensor1D; advMax: tf.Scalar } {
     return tf.tidy(() => {
+      const B = idx.length;
       const it = tf.tensor1d(idx, 'int32');
       const sa = tf.gather(dev.obsAct!, it);
       const s = tf.gather(dev.obs, it);
@@ -156,37 +221,39 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
       const r = tf.gather(dev.reward!, it);
       const gmask = tf.gather(dev.discountMask!, it);
 
-      // Constants of this step (no tape): TD target and the target nets' min Q.
-      const vNow = vLayout.unpack(tf.slice(adam.theta, vStart, vEnd - vStart));
-      const y = tf.add(r, tf.mul(gmask, mlpInfer(s2, vNow)));
-      const tp = targetLayout.unpack(target);
-      const qTarget = tf.minimum(mlpInfer(sa, tp.slice(0, nQ)), mlpInfer(sa, tp.slice(nQ)));
+      const p = split(adam.theta, pieces.length);
+      const q = p.slice(0, nQPieces);
+      const v = p.slice(nQPieces);
+      // Constants of this step: TD target (V before this update) and the target nets' min Q.
+      const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, native).out));
+      const qTarget = tf.min(twinForward(sa, split(target, nQPieces)).out, 0); // [B, 1]
 
-      const diag: { vec?: tf.Tensor1D; advMax?: tf.Scalar } = {};
-      const { grads } = tf.valueAndGrads((theta: tf.Tensor) => {
-        const p = layout.unpack(theta as tf.Tensor1D);
-        const q1 = mlp(sa, p.slice(0, nQ));
-        const q2 = mlp(sa, p.slice(nQ, 2 * nQ));
-        const v = mlp(s, p.slice(2 * nQ));
-        const q1Loss = tdLoss(q1, y);
-        const q2Loss = tdLoss(q2, y);
-        const adv = tf.sub(qTarget, v);
-        const vLoss = expectileLoss(adv, cfg.expectile);
-        // Diagnostics (not on the path to the loss, so no gradient work).
-        const { mean: advMean, variance: advVar } = tf.moments(adv);
-        diag.vec = tf.keep(
-          tf.stack([q1Loss, q2Loss, vLoss, tf.mean(tf.minimum(q1, q2)), tf.mean(v), advMean, tf.sqrt(advVar)]) as tf.Tensor1D,
-        );
-        diag.advMax = tf.keep(tf.max(adv));
-        return tf.add(tf.add(q1Loss, q2Loss), vLoss) as tf.Scalar;
-      })([adam.theta]);
+      const qf = twinForward(sa, q);
+      const vPass = mlpForward(s, v, native);
+      const e = tf.sub(qf.out, y); // [2, B, 1]
+      const qLosses = tf.mean(tf.square(e), [1, 2]); // [q1Loss, q2Loss]
+      const adv = tf.sub(qTarget, vPass.out); // [B, 1]
+      const wu =
+        tau > 0 ? tf.mul(tf.leakyRelu(adv, leak), tau) : tf.mul(tf.add(tf.mul(tf.step(adv), 2 * tau - 1), 1 - tau), adv);
+      const vLoss = tf.mean(tf.mul(wu, adv));
 
-      const g = lrScale ? tf.mul(grads[0]!, lrScale) : grads[0]!;
-      adam.step(g as tf.Tensor1D);
+      const gq = twinBackward(tf.mul(e, 2 / B), qf.passes, q);
+      const gv = mlpBackward(tf.mul(wu, -2 / B), vPass, v, { native }).grads;
+      const grad = tf.concat([...gq, ...gv].map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D;
+
+      // Diagnostics.
+      const { mean: advMean, variance: advVar } = tf.moments(adv);
+      const vec = tf.concat([
+        qLosses,
+        tf.stack([vLoss, tf.mean(tf.min(qf.out, 0)), tf.mean(vPass.out), advMean, tf.sqrt(advVar)]),
+      ]) as tf.Tensor1D;
+      const advMax = tf.max(adv) as tf.Scalar;
+
+      adam.step(lrScale ? tf.mul(grad, lrScale) : grad);
       const newTarget = polyak(target, tf.slice(adam.theta, qStart, qEnd - qStart), cfg.targetTau);
       target.dispose();
       target = tf.keep(newTarget);
-      return { vec: diag.vec!, advMax: diag.advMax! };
+      return { vec, advMax };
     });
   }
 
@@ -229,10 +296,11 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     const named: Record<string, NamedArray> = {};
     const put = (prefix: string, lay: ParamLayout, flat: Float32Array) =>
       lay.unpackArrays(flat).forEach((a, i) => (named[`${prefix}${lay.names[i]}`] = { shape: lay.shapes[i]!, values: a }));
-    put('', layout, adam.theta.dataSync() as Float32Array);
-    put('target/', targetLayout, target.dataSync() as Float32Array);
-    put('adam/m/', layout, adam.m.dataSync() as Float32Array);
-    put('adam/v/', layout, adam.v.dataSync() as Float32Array);
+    const out = (flat: tf.Tensor1D) => reorder(mem, layout, flat.dataSync() as Float32Array);
+    put('', layout, out(adam.theta));
+    put('target/', targetLayout, reorder(targetMem, targetLayout, target.dataSync() as Float32Array));
+    put('adam/m/', layout, out(adam.m));
+    put('adam/v/', layout, out(adam.v));
     return weightsToTable(named, {
       format: 'iql-state',
       version: 1,
@@ -254,20 +322,23 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
       throw new Error('IQL.importState: network sizes differ from this IQL instance');
     }
     const w = tableToWeights(table);
+    // Read by name straight into the in-memory order.
     const read = (prefix: string, lay: ParamLayout) =>
       lay.packArrays(lay.names.map((n, i) => requireWeight(w, `${prefix}${n}`, lay.shapes[i]).values));
-    adam.setState(read('', layout), read('adam/m/', layout), read('adam/v/', layout), Number(meta['adamT']));
+    adam.setState(read('', mem), read('adam/m/', mem), read('adam/v/', mem), Number(meta['adamT']));
     target.dispose();
-    target = tf.keep(tf.tensor1d(read('target/', targetLayout)));
+    target = tf.keep(tf.tensor1d(read('target/', targetMem)));
     steps = Number(meta['step']);
     batchRng.setState(meta['rng'] as number[]);
     last = emptyMetrics(steps);
   }
 
   function critic(): Critic {
-    const parts = tf.tidy(() => [...targetLayout.unpack(target), ...vLayout.unpack(tf.slice(adam.theta, vStart, vEnd - vStart))]);
-    const c = new Critic(spec, { q1: parts.slice(0, nQ), q2: parts.slice(nQ, 2 * nQ), v: parts.slice(2 * nQ) });
-    for (const t of parts) t.dispose();
+    const tq = tf.tidy(() => targetMem.unpack(target));
+    const on = tf.tidy(() => mem.unpack(adam.theta));
+    const pick = (from: tf.Tensor[], lay: ParamLayout, prefix: string) => mlpNames(prefix === 'v' ? vSizes(spec) : qSizes(spec)).map((n) => from[lay.index(`${prefix}/${n}`)]!);
+    const c = new Critic(spec, { q1: pick(tq, targetMem, 'q1'), q2: pick(tq, targetMem, 'q2'), v: pick(on, mem, 'v') });
+    for (const t of [...tq, ...on]) t.dispose();
     return c;
   }
 

@@ -27,12 +27,16 @@ export class FlatAdam {
   /** Number of updates applied so far. */
   t = 0;
   readonly config: AdamConfig;
+  /** β1, 1−β1, β2, 1−β2, ε as kept scalars: a number operand costs a tensor upload per op. */
+  private readonly k: tf.Scalar[];
 
   constructor(theta: Float32Array | tf.Tensor1D, config: Partial<AdamConfig> = {}) {
     this.config = { ...ADAM_DEFAULTS, ...config };
     this.theta = tf.keep(theta instanceof tf.Tensor ? theta.clone() : tf.tensor1d(theta, 'float32'));
     this.m = tf.keep(tf.zerosLike(this.theta));
     this.v = tf.keep(tf.zerosLike(this.theta));
+    const { beta1, beta2, eps } = this.config;
+    this.k = [beta1, 1 - beta1, beta2, 1 - beta2, eps].map((x) => tf.keep(tf.scalar(x, 'float32')));
   }
 
   get size(): number {
@@ -41,13 +45,14 @@ export class FlatAdam {
 
   /** Apply one update with gradient g (same length as θ); lr overrides config.lr (schedules). */
   step(g: tf.Tensor1D, lr: number = this.config.lr): void {
-    const { beta1, beta2, eps } = this.config;
+    const { beta1, beta2 } = this.config;
+    const [b1, c1, b2, c2, eps] = this.k as [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar];
     this.t += 1;
     const bc1 = 1 - Math.pow(beta1, this.t);
     const bc2 = 1 - Math.pow(beta2, this.t);
     const [theta, m, v] = tf.tidy(() => {
-      const m = tf.add(tf.mul(this.m, beta1), tf.mul(g, 1 - beta1));
-      const v = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+      const m = tf.add(tf.mul(this.m, b1), tf.mul(g, c1));
+      const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), c2));
       const denom = tf.add(tf.mul(tf.sqrt(v), 1 / Math.sqrt(bc2)), eps);
       const theta = tf.sub(this.theta, tf.mul(tf.div(m, denom), lr / bc1));
       return [theta, m, v] as tf.Tensor1D[];
@@ -78,6 +83,7 @@ export class FlatAdam {
     this.theta.dispose();
     this.m.dispose();
     this.v.dispose();
+    for (const k of this.k) k.dispose();
   }
 }
 

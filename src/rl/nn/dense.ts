@@ -83,21 +83,29 @@ function columnSum(g: tf.Tensor2D): tf.Tensor1D {
   return tf.reshape(tf.matMul(ones, g), [g.shape[1]]);
 }
 
+/**
+ * ReLU derivative of a post-ReLU activation a ≥ 0, i.e. 1[a > 0]. Native: sign(a), one kernel
+ * (tf.step is 7 kernels on tfjs-node, two of them allocating [B, n] arrays in JS; measured
+ * 7.7 → 6.2 ms CPU per IQL step). wasm: tf.step, whose kernel is faster there than Sign.
+ */
+function reluMask(a: tf.Tensor): tf.Tensor {
+  return isNativeBackend() ? tf.sign(a) : tf.step(a);
+}
+
+/**
+ * Whether the active backend is native libtensorflow (tfjs-node). The hand-written passes pick
+ * their kernels by it: native runs transposed and batched matmuls at full speed, so it uses
+ * matMul's transpose flags, tf.sum and stacked nets; wasm runs a matmul on XNNPACK only for
+ * untransposed 2-D operands, so it materialises transposes and keeps nets separate.
+ */
+export function isNativeBackend(): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
 /** Forward through all layers; returns the activations [x, a1, ..., a_{L-1}] and the output. */
 function forwardActs(x: tf.Tensor2D, params: readonly tf.Tensor[]): { acts: tf.Tensor2D[]; out: tf.Tensor2D } {
-  const L = params.length / 2;
-  const acts: tf.Tensor2D[] = [x];
-  let h = x;
-  for (let l = 0; l < L; l++) {
-    h = tf.fused.matMul({
-      a: h,
-      b: params[2 * l] as tf.Tensor2D,
-      bias: params[2 * l + 1],
-      activation: l < L - 1 ? 'relu' : 'linear',
-    }) as tf.Tensor2D;
-    if (l < L - 1) acts.push(h);
-  }
-  return { acts, out: h };
+  const { acts, out } = mlpForward(x, params);
+  return { acts: acts as tf.Tensor2D[], out: out as tf.Tensor2D };
 }
 
 /**
@@ -110,24 +118,10 @@ function backwardActs(
   Ws: readonly tf.Tensor[],
   opts: { paramGrads: boolean; inputGrad: boolean; Wt?: readonly tf.Tensor2D[] },
 ): { dx: tf.Tensor2D | null; grads: tf.Tensor[] } {
-  const L = acts.length;
-  const grads: tf.Tensor[] = new Array(2 * L);
-  let g = dy;
-  let dx: tf.Tensor2D | null = null;
-  for (let l = L - 1; l >= 0; l--) {
-    const a = acts[l]!;
-    if (opts.paramGrads) {
-      grads[2 * l] = tf.matMul(tf.transpose(a), g); // [in, B]·[B, out], both untransposed
-      grads[2 * l + 1] = columnSum(g);
-    }
-    if (l > 0 || opts.inputGrad) {
-      const Wt = opts.Wt ? opts.Wt[l]! : tf.transpose(Ws[l] as tf.Tensor2D);
-      const da: tf.Tensor2D = tf.matMul(g, Wt); // [B, out]·[out, in]
-      if (l > 0) g = tf.mul(da, tf.step(a)) as tf.Tensor2D; // ReLU'(z) = 1[a > 0]
-      else dx = da;
-    }
-  }
-  return { dx, grads };
+  const params: tf.Tensor[] = [];
+  for (let l = 0; l < acts.length; l++) params.push((Ws[l] ?? opts.Wt?.[l]) as tf.Tensor, null as unknown as tf.Tensor);
+  const { dx, grads } = mlpBackward(dy, { acts: acts.slice(), out: dy }, params, opts);
+  return { dx: dx as tf.Tensor2D | null, grads };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,9 +177,89 @@ export function mlp(x: tf.Tensor2D, params: readonly tf.Tensor[], opts: { inputG
   return op(x, ...params) as tf.Tensor2D;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tape-free passes: the training steps (iql.ts, extract.ts) run the forward with mlpForward, get
+// dL/d(out) from their loss by hand (or by autograd of the loss head alone), and backpropagate
+// with mlpBackward. No tape, no saved-tensor clones, no split/concat gradients of a flat vector.
+
+/** Activations [x, a1, ..., a_{L-1}] and the output of one forward pass. */
+export interface MlpPass {
+  acts: tf.Tensor[];
+  out: tf.Tensor;
+}
+
+/**
+ * Forward keeping the activations. Either one net (x [B, in], W [in, out], b [out]) or a stack
+ * of k nets evaluated as batched matmuls (W [k, in, out], b [k, 1, out]; x [B, in] shared by
+ * all k, or [k, B, in]); output [B, out] or [k, B, out]. Records nothing on a tape.
+ */
+export function mlpForward(x: tf.Tensor, params: readonly tf.Tensor[], native = isNativeBackend()): MlpPass {
+  const L = params.length / 2;
+  const acts: tf.Tensor[] = [x];
+  let h = x;
+  for (let l = 0; l < L; l++) {
+    const W = params[2 * l]!;
+    const relu = l < L - 1;
+    if (!native && W.rank === 2) {
+      h = tf.fused.matMul({ a: h as tf.Tensor2D, b: W as tf.Tensor2D, bias: params[2 * l + 1], activation: relu ? 'relu' : 'linear' });
+    } else {
+      // tfjs-node's _FusedMatMul is these three kernels behind two extra JS layers.
+      h = tf.add(tf.matMul(h, W), params[2 * l + 1]!);
+      if (relu) h = tf.relu(h);
+    }
+    if (relu) acts.push(h);
+  }
+  return { acts, out: h };
+}
+
+/**
+ * Backward of mlpForward given dL/d(out) (same shape as out). Returns the parameter gradients
+ * in params order and, with `inputGrad`, dL/dx (x [B, in] shared by a stack gets [k, B, in]).
+ * `Wt`: transposed weights to reuse (frozen nets, wasm only).
+ */
+export function mlpBackward(
+  dy: tf.Tensor,
+  pass: MlpPass,
+  params: readonly tf.Tensor[],
+  opts: { inputGrad?: boolean; paramGrads?: boolean; native?: boolean; Wt?: readonly tf.Tensor[] } = {},
+): { grads: tf.Tensor[]; dx: tf.Tensor | null } {
+  const native = opts.native ?? isNativeBackend();
+  const paramGrads = opts.paramGrads ?? true;
+  const L = params.length / 2;
+  const grads: tf.Tensor[] = new Array(2 * L);
+  let g = dy;
+  let dx: tf.Tensor | null = null;
+  for (let l = L - 1; l >= 0; l--) {
+    const a = pass.acts[l]!;
+    const W = params[2 * l]!;
+    const stacked = W.rank === 3;
+    if (!paramGrads) {
+      // nothing: a frozen net
+    } else if (native || stacked) {
+      grads[2 * l] = tf.matMul(a, g, true, false); // aᵀ·g; a [B, in] broadcasts over a stack
+      grads[2 * l + 1] = tf.sum(g, g.rank - 2, stacked);
+    } else {
+      grads[2 * l] = tf.matMul(tf.transpose(a as tf.Tensor2D), g as tf.Tensor2D); // untransposed: XNNPACK
+      grads[2 * l + 1] = columnSum(g as tf.Tensor2D);
+    }
+    if (l > 0 || opts.inputGrad) {
+      const Wt = opts.Wt?.[l];
+      const da =
+        Wt && !stacked
+          ? tf.matMul(g, Wt) // cached transpose: untransposed on every backend
+          : native || stacked
+            ? tf.matMul(g, W, false, true)
+            : tf.matMul(g as tf.Tensor2D, tf.transpose(W as tf.Tensor2D));
+      if (l > 0) g = tf.mul(da, reluMask(a));
+      else dx = da;
+    }
+  }
+  return { grads, dx };
+}
+
 /** MLP forward without any tape (inference). */
 export function mlpInfer(x: tf.Tensor2D, params: readonly tf.Tensor[]): tf.Tensor2D {
-  return tf.tidy(() => forwardActs(x, params).out);
+  return tf.tidy(() => mlpForward(x, params).out as tf.Tensor2D);
 }
 
 /**
