@@ -1,6 +1,6 @@
 /**
  * evaluate: rolls a policy out in its environment; returns, D4RL-normalised scores, success.
- * Locomotion envs (halfcheetah-v2, cheetah-run) have no goal: success columns are 0, success_rate
+ * Locomotion envs (halfcheetah-v2, cheetah-run) have no goal: success columns are NaN, success_rate
  * is omitted from the summary (NaN), and `trajectories` is an empty table with the same columns
  * and no `layout` metadata (the x, y plots are maze-only).
  */
@@ -11,7 +11,7 @@ interface Params { episodes: number; deterministic: boolean; record_trajectories
 
 const stage: StageKind<Params> = {
   kind: 'evaluate',
-  version: '1',
+  version: '2',
   description: 'Vectorised evaluation episodes of a policy: return, normalised score, success rate, trajectories.',
   params: loadStageSchema('evaluate'),
   inputs: { policy: { description: 'an extract-policy policy table' } },
@@ -42,8 +42,9 @@ const stage: StageKind<Params> = {
         episode: Int32Array.from({ length: r.episodes }, (_, i) => i),
         return: r.returns,
         score: r.normalizedScores,
-        success: Float64Array.from(r.success),
-        success_at_end: Float64Array.from(r.successAtEnd),
+        // NaN where the env has no goal (locomotion), so reports show "no value" rather than 0 %.
+        success: Float64Array.from(r.success, (v) => (Number.isNaN(r.successRate) ? NaN : v)),
+        success_at_end: Float64Array.from(r.successAtEnd, (v) => (Number.isNaN(r.successRate) ? NaN : v)),
         length: r.lengths,
       });
       const ep: number[] = [], t: number[] = [], x: number[] = [], y: number[] = [];

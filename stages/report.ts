@@ -20,8 +20,19 @@ interface Params {
 
 const FIGURES = ['fig_actions', 'fig_std', 'fig_edge', 'fig_curves', 'fig_scores', 'fig_maze'] as const;
 
+/** Matrix values other than method and seed (e.g. the dataset of a coverage study), as one label. */
+function settingOf(a: InputArtifact): string {
+  return Object.entries(a.matrix).filter(([k]) => k !== 'method' && k !== 'seed').map(([k, v]) => `${k}=${v}`).join(',');
+}
+/** "setting · method" → [setting, method]. */
+function splitLabel(label: string): [string, string] {
+  const i = label.lastIndexOf(' · ');
+  return i < 0 ? ['', label] : [label.slice(0, i), label.slice(i + 3)];
+}
 function methodOf(a: InputArtifact): string {
-  return String(a.matrix['method'] ?? a.params['method'] ?? a.instance);
+  const method = String(a.matrix['method'] ?? a.params['method'] ?? a.instance);
+  const setting = settingOf(a);
+  return setting ? `${setting} · ${method}` : method;
 }
 function seedOf(a: InputArtifact): string {
   return String(a.matrix['seed'] ?? 0);
@@ -43,7 +54,7 @@ function meta(table: import('apache-arrow').Table, key: string): string | undefi
 
 const stage: StageKind<Params> = {
   kind: 'report',
-  version: '1',
+  version: '2',
   description: 'Figures (Vega-Lite → SVG/PNG) and a self-contained HTML report from evaluation, diagnostic and training tables.',
   params: loadStageSchema('report'),
   inputs: {
@@ -83,6 +94,7 @@ const stage: StageKind<Params> = {
       if (!rows.has(k)) rows.set(k, { method, seed });
       return rows.get(k)!;
     };
+    // Several settings (datasets, environments) sort by setting, then by method.
 
     // Evaluations → scores.
     const scoreRows: { method: string; seed: string; score: number }[] = [];
@@ -131,7 +143,12 @@ const stage: StageKind<Params> = {
     const present = metricCols.filter(([k]) => [...rows.values()].some((x) => typeof x[k] === 'number' && Number.isFinite(x[k] as number)));
     const agg = r.aggregateBySeeds([...rows.values()], 'method', present.map(([k]) => k), {
       digits: 3, labels: Object.fromEntries(present),
-      sort: (x, y) => { const order = r.sortMethods([String(x.key['method']), String(y.key['method'])]); return order[0] === String(x.key['method']) ? -1 : 1; },
+      sort: (x, y) => {
+        const [sx, mx] = splitLabel(String(x.key['method']));
+        const [sy, my] = splitLabel(String(y.key['method']));
+        if (sx !== sy) return sx.localeCompare(sy);
+        return mx === my ? 0 : r.sortMethods([mx, my])[0] === mx ? -1 : 1;
+      },
     });
     const comparison: Record<string, unknown[]> = { method: [], seeds: [] };
     for (const [k] of present) { comparison[`${k}_mean`] = []; comparison[`${k}_std`] = []; }

@@ -233,7 +233,8 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
     let base: MatrixCoords[] = [{}];
     if (s.foreach !== undefined) base = coordsOf.get(s.foreach) ?? [{}];
     let ok = true;
-    for (const [axis, declared] of Object.entries(s.matrix ?? {})) {
+    const { include, ...axes } = (s.matrix ?? {}) as Record<string, unknown>;
+    for (const [axis, declared] of Object.entries(axes)) {
       // An axis may be a ${{ params.x }} template, so `--set params.seeds=[0]` can change a matrix.
       const values = substitute(declared, { matrix: {}, params: pipelineParams }, (msg) => err(msg, ['stages', name, 'matrix', axis])) as unknown;
       if (!Array.isArray(values) || values.length === 0 || values.some((v) => v === null || typeof v === 'object')) {
@@ -255,6 +256,30 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
         seen.add(String(v));
       });
       base = base.flatMap((c) => (values as (string | number | boolean)[]).map((v) => ({ ...c, [axis]: v })));
+    }
+    if (Array.isArray(include)) {
+      // `include`: extra combinations, each a map of axis → value (as in GitHub Actions' matrix.include).
+      const inherited = s.foreach !== undefined ? coordsOf.get(s.foreach) ?? [{}] : [{}];
+      const product = Object.keys(axes).length > 0 ? base : [];
+      const extra: MatrixCoords[] = [];
+      (include as MatrixCoords[]).forEach((entry, i) => {
+        const clash = Object.keys(entry).find((k) => inherited.some((c) => k in c));
+        if (clash) {
+          err(`matrix include entry sets '${clash}', which is inherited through foreach: ${s.foreach}`, ['stages', name, 'matrix', 'include', i]);
+          ok = false;
+        }
+        for (const c of inherited) extra.push({ ...c, ...entry });
+      });
+      base = [...product, ...extra];
+      const names = new Set<string>();
+      base.forEach((c) => {
+        const n = instanceName(name, c);
+        if (names.has(n)) {
+          err(`matrix include repeats the combination ${n}`, ['stages', name, 'matrix', 'include']);
+          ok = false;
+        }
+        names.add(n);
+      });
     }
     coordsOf.set(name, base);
     if (!r || !ok) continue;

@@ -124,3 +124,28 @@ test('a matrix axis can come from a pipeline param and be overridden with --set'
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /p\.yaml:8:13: error \[stages\.a\.matrix\.seed\]: matrix axis 'seed' must be a non-empty list of scalars, got 7/);
 });
+
+test('matrix include adds explicit combinations that downstream stages inherit', async () => {
+  const dir = tempDir();
+  const file = writePipeline(dir, 'p.yaml', `name: t
+stages:
+  a:
+    uses: synthetic-table
+    matrix:
+      include:
+        - { data: small, rows: 10 }
+        - { data: big, rows: 1000 }
+    with: { rows: "\${{ matrix.rows }}" }
+  b:
+    uses: scale-table
+    foreach: a
+    matrix: { factor: [1, 2] }
+    inputs: { table: a.table }
+    with: { factor: "\${{ matrix.factor }}" }
+`);
+  const dag = await runCli(['dag', file], dir);
+  assert.equal(dag.code, 0, dag.stderr);
+  assert.match(dag.stdout, /a\[data=small,rows=10\] \(synthetic-table\)\n├─ b\[data=small,rows=10,factor=1\]/);
+  assert.match(dag.stdout, /b\[data=big,rows=1000,factor=2\]/);
+  assert.match((await runCli(['validate', file], dir)).stdout, /ok \(2 stages, 6 instances\)/);
+});
