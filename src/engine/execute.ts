@@ -185,7 +185,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
       emit({ type: 'stage-start', runId, instance: inst.name, key, time: started });
       const tmpDir = store.newTempDir(inst.name);
       const job: StageJob = {
-        moduleUrl: inst.resolved.moduleUrl, instance: inst.name, cacheKey: key, params: inst.params, seed: inst.seed,
+        moduleUrl: inst.resolved.moduleUrl, version: inst.resolved.kind.version, instance: inst.name, cacheKey: key, params: inst.params, seed: inst.seed,
         inputs: Object.fromEntries(Object.entries(inst.inputs).map(([n, b]) => [n, { many: b.many, items: k.items[n]! }])),
         tmpDir, checkpointDir: store.checkpointDir(key),
       };

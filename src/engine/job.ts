@@ -16,6 +16,8 @@ export type InputItem = Omit<InputArtifact, 'table' | 'bytes'>;
 
 export interface StageJob {
   moduleUrl: string;
+  /** The stage version the cache key was computed with. */
+  version: string;
   instance: string;
   cacheKey: string;
   params: Record<string, unknown>;
@@ -57,6 +59,11 @@ function artifact(item: InputItem): InputArtifact {
 export async function runStageJob(job: StageJob, emit: (m: JobMessage) => void, signal: AbortSignal): Promise<StageJobResult> {
   const mod = (await import(job.moduleUrl)) as { default: StageKind };
   const stage = mod.default;
+  // The module is imported afresh here; if its code was rebuilt since the run was planned, the
+  // result would be filed under a key that does not describe it.
+  if (stage.version !== job.version) {
+    throw new Error(`stage ${stage.kind} changed while the run was in progress (planned version ${job.version}, loaded ${stage.version}); run again`);
+  }
   const recorded: Record<string, unknown> = {};
   const checkpoints = new DirCheckpointer(job.checkpointDir);
   let resumedFromStep: number | undefined;
