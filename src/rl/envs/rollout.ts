@@ -122,23 +122,32 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
     env.close();
   }
   const envMs = performance.now() - t0 - policyMs;
-  const normalizedScores = returns.map((r) => spec.normalizedScore(r));
+  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, trajectories, policyMs, envMs, hasGoal: true });
+}
+
+/** Per-episode arrays → the result with scores and the means every caller reports. */
+export function rolloutResult(
+  envId: string,
+  normalizedScore: (ret: number) => number,
+  r: { returns: Float64Array; success: Uint8Array; successAtEnd: Uint8Array; lengths: Int32Array; trajectories: Float32Array[]; policyMs: number; envMs: number; hasGoal: boolean },
+): RolloutResult {
+  const normalizedScores = r.returns.map((x) => normalizedScore(x));
   const meanScore = mean(normalizedScores);
   return {
     envId,
-    episodes: total,
-    returns,
+    episodes: r.returns.length,
+    returns: r.returns,
     normalizedScores,
-    success,
-    successAtEnd,
-    lengths,
-    meanReturn: mean(returns),
+    success: r.success,
+    successAtEnd: r.successAtEnd,
+    lengths: r.lengths,
+    meanReturn: mean(r.returns),
     meanScore,
-    stdScore: Math.sqrt(mean(normalizedScores.map((s) => (s - meanScore) ** 2))),
-    successRate: mean(Float64Array.from(success)),
-    trajectories,
-    policyMs,
-    envMs,
+    stdScore: Math.sqrt(mean(normalizedScores.map((x) => (x - meanScore) ** 2))),
+    successRate: r.hasGoal ? mean(Float64Array.from(r.success)) : NaN,
+    trajectories: r.trajectories,
+    policyMs: r.policyMs,
+    envMs: r.envMs,
   };
 }
 

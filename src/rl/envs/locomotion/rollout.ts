@@ -7,7 +7,7 @@
  * (stage summaries drop non-finite values, so no "0 % success" is reported). `trajectories` is
  * empty (the x, y trajectory plots are maze-only).
  */
-import type { BatchPolicy, RolloutOptions, RolloutResult } from '../rollout.js';
+import { rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
 import { getLocomotionSpec } from './specs.js';
 import { makeLocoVecEnv } from './vec-env.js';
 
@@ -56,28 +56,8 @@ export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts
     env.close();
   }
   const envMs = performance.now() - t0 - policyMs;
-  const normalizedScores = returns.map((r) => spec.normalizedScore(r));
-  const meanScore = mean(normalizedScores);
-  return {
-    envId,
-    episodes: total,
-    returns,
-    normalizedScores,
-    success: new Uint8Array(total),
-    successAtEnd: new Uint8Array(total),
-    lengths,
-    meanReturn: mean(returns),
-    meanScore,
-    stdScore: Math.sqrt(mean(normalizedScores.map((s) => (s - meanScore) ** 2))),
-    successRate: NaN,
-    trajectories: [],
-    policyMs,
-    envMs,
-  };
-}
-
-function mean(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return a.length ? s / a.length : NaN;
+  // No goal in locomotion: success is all 0 and the success rate NaN.
+  return rolloutResult(envId, (ret) => spec.normalizedScore(ret), {
+    returns, success: new Uint8Array(total), successAtEnd: new Uint8Array(total), lengths, trajectories: [], policyMs, envMs, hasGoal: false,
+  });
 }
