@@ -277,6 +277,23 @@ export function buildPlan(events: EngineEvent[], opts: PlanOptions = {}): Tracki
     for (const [k, v] of Object.entries(flattenParams(recorded ?? {}))) c.tags.set(`recorded.${k}`, v);
   };
 
+  /** A computed or cache-hit instance: the same tags, results and FINISHED status. */
+  const finishChild = (
+    c: ChildBuild,
+    e: { key: string; time: number; summary: Record<string, number>; outputs: OutputInfo[]; recorded: Record<string, unknown> },
+    how: { cache: 'hit' | 'miss'; computedBy: string; status: 'done' | 'cached' },
+  ) => {
+    c.tags.set('pipeline.cache_key', e.key);
+    c.tags.set('pipeline.cache', how.cache);
+    c.tags.set('pipeline.computed_by_run', how.computedBy);
+    c.tags.set('pipeline.status', how.status);
+    addRecorded(c, e.recorded);
+    addSummary(c, e.summary, e.time);
+    addOutputs(c, e.outputs);
+    c.run.status = 'FINISHED';
+    c.run.endTime = e.time;
+  };
+
   for (const e of events) {
     if (e.runId !== runId) continue;
     lastTime = Math.max(lastTime, e.time);
@@ -301,29 +318,12 @@ export function buildPlan(events: EngineEvent[], opts: PlanOptions = {}): Tracki
       }
       case 'stage-done': {
         const c = child(e.instance, e.time - (e.durationMs ?? 0));
-        c.tags.set('pipeline.cache_key', e.key);
-        c.tags.set('pipeline.cache', 'miss');
-        c.tags.set('pipeline.computed_by_run', runId);
-        c.tags.set('pipeline.status', 'done');
         c.tags.set('pipeline.duration_ms', Math.round(e.durationMs));
-        addRecorded(c, e.recorded);
-        addSummary(c, e.summary, e.time);
-        addOutputs(c, e.outputs);
-        c.run.status = 'FINISHED';
-        c.run.endTime = e.time;
+        finishChild(c, e, { cache: 'miss', computedBy: runId, status: 'done' });
         break;
       }
       case 'stage-cached': {
-        const c = child(e.instance, e.time);
-        c.tags.set('pipeline.cache_key', e.key);
-        c.tags.set('pipeline.cache', 'hit');
-        c.tags.set('pipeline.computed_by_run', e.computedByRun);
-        c.tags.set('pipeline.status', 'cached');
-        addRecorded(c, e.recorded);
-        addSummary(c, e.summary, e.time);
-        addOutputs(c, e.outputs);
-        c.run.status = 'FINISHED';
-        c.run.endTime = e.time;
+        finishChild(child(e.instance, e.time), e, { cache: 'hit', computedBy: e.computedByRun, status: 'cached' });
         break;
       }
       case 'stage-failed': {

@@ -55,13 +55,7 @@ export interface RolloutResult {
 export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {
   if (isLocomotionEnv(envId)) return rolloutLocomotion(envId, policy, opts);
   const spec = getEnvSpec(envId);
-  const total = opts.episodes;
-  if (!Number.isInteger(total) || total < 1) throw new Error(`rollout: episodes must be a positive integer, got ${total}`);
-  const maxPar = Math.max(1, Math.min(opts.maxParallel ?? 256, total));
-  const T = opts.maxSteps ?? spec.maxEpisodeSteps;
-  if (!Number.isInteger(T) || T < 1 || T > spec.maxEpisodeSteps) {
-    throw new Error(`rollout: maxSteps must be an integer in [1, ${spec.maxEpisodeSteps}], got ${T}`);
-  }
+  const { total, maxPar, T } = rolloutBounds(opts, spec.maxEpisodeSteps);
   const nRec = Math.min(opts.recordTrajectories ?? 0, total);
   const [gx, gy] = spec.goalCell;
   const r2 = spec.goalRadius * spec.goalRadius;
@@ -123,6 +117,18 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
   }
   const envMs = performance.now() - t0 - policyMs;
   return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, trajectories, policyMs, envMs, hasGoal: true });
+}
+
+/** Validated episode count, episodes stepped at once, and steps per episode. */
+export function rolloutBounds(opts: RolloutOptions, maxEpisodeSteps: number): { total: number; maxPar: number; T: number } {
+  const total = opts.episodes;
+  if (!Number.isInteger(total) || total < 1) throw new Error(`rollout: episodes must be a positive integer, got ${total}`);
+  const maxPar = Math.max(1, Math.min(opts.maxParallel ?? 256, total));
+  const T = opts.maxSteps ?? maxEpisodeSteps;
+  if (!Number.isInteger(T) || T < 1 || T > maxEpisodeSteps) {
+    throw new Error(`rollout: maxSteps must be an integer in [1, ${maxEpisodeSteps}], got ${T}`);
+  }
+  return { total, maxPar, T };
 }
 
 /** Per-episode arrays → the result with scores and the means every caller reports. */

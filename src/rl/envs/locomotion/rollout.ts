@@ -7,19 +7,13 @@
  * (stage summaries drop non-finite values, so no "0 % success" is reported). `trajectories` is
  * empty (the x, y trajectory plots are maze-only).
  */
-import { rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
+import { rolloutBounds, rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
 import { getLocomotionSpec } from './specs.js';
 import { makeLocoVecEnv } from './vec-env.js';
 
 export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {
   const spec = getLocomotionSpec(envId);
-  const total = opts.episodes;
-  if (!Number.isInteger(total) || total < 1) throw new Error(`rollout: episodes must be a positive integer, got ${total}`);
-  const maxPar = Math.max(1, Math.min(opts.maxParallel ?? 256, total));
-  const T = opts.maxSteps ?? spec.maxEpisodeSteps;
-  if (!Number.isInteger(T) || T < 1 || T > spec.maxEpisodeSteps) {
-    throw new Error(`rollout: maxSteps must be an integer in [1, ${spec.maxEpisodeSteps}], got ${T}`);
-  }
+  const { total, maxPar, T } = rolloutBounds(opts, spec.maxEpisodeSteps);
   const D = spec.obsDim;
   const A = spec.actDim;
   const returns = new Float64Array(total);
