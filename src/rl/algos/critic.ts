@@ -6,7 +6,7 @@
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
-import { FrozenMlp, mlpNames, mlpShapes } from '../nn/dense.js';
+import { FrozenMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 
 export type QReduce = 'min' | 'mean' | 'q1';
@@ -47,6 +47,55 @@ export class Critic {
     return reduce === 'min' ? tf.minimum(a, b) : tf.mul(tf.add(a, b), 0.5);
   }
 
+  /**
+   * Q(s, a) reduced over the twins [B, 1] and its gradient w.r.t. the action, ∂q_b/∂a_b [B, actDim],
+   * without a tape (DDPG's actor step backpropagates it through the actor). Row b's value depends
+   * only on row b's action, so one backward of Σ_b q_b gives every row's gradient. Where the twins
+   * tie, 'min' sends the gradient to Q1 (as tfjs's minimum gradient does). On the native backend the
+   * twins run as one batched matmul per layer.
+   */
+  qWithActionGrad(obs: tf.Tensor2D, act: tf.Tensor2D, reduce: QReduce = 'min'): { q: tf.Tensor2D; dqda: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const B = obs.shape[0];
+      const sa = tf.concat([obs, act], 1);
+      const backward = (dy: tf.Tensor, pass: ReturnType<typeof mlpForward>, net: FrozenMlp) =>
+        mlpBackward(dy, pass, net.params, { paramGrads: false, inputGrad: true, Wt: net.Wt }).dx!;
+      let q: tf.Tensor;
+      let dsa: tf.Tensor;
+      if (reduce === 'q1') {
+        const p1 = mlpForward(sa, this.q1.params);
+        q = p1.out;
+        dsa = backward(tf.onesLike(q), p1, this.q1);
+      } else {
+        const native = isNativeBackend();
+        const pass = native ? mlpForward(sa, this.twinParams(), true) : null;
+        const p1 = native ? null : mlpForward(sa, this.q1.params);
+        const p2 = native ? null : mlpForward(sa, this.q2.params);
+        const [q1, q2] = pass ? tf.unstack(pass.out) : [p1!.out, p2!.out];
+        const d1 = reduce === 'min' ? tf.cast(tf.lessEqual(q1!, q2!), 'float32') : tf.fill([B, 1], 0.5);
+        const d2 = tf.sub(1, d1);
+        q = reduce === 'min' ? tf.minimum(q1!, q2!) : tf.mul(tf.add(q1!, q2!), 0.5);
+        dsa = pass
+          ? tf.sum(mlpBackward(tf.stack([d1, d2]), pass, this.twinParams(), { paramGrads: false, inputGrad: true, native }).dx!, 0)
+          : tf.add(backward(d1, p1!, this.q1), backward(d2, p2!, this.q2));
+      }
+      const dqda = tf.slice(dsa, [0, this.obsDim], [B, this.actDim]);
+      return { q: q as tf.Tensor2D, dqda: dqda as tf.Tensor2D };
+    });
+  }
+
+  private twins: tf.Tensor[] | null = null;
+
+  /** Q1 and Q2 stacked per layer: W [2, in, out], b [2, 1, out] (kept; built on first use). */
+  private twinParams(): tf.Tensor[] {
+    if (!this.twins) {
+      this.twins = this.q1.params.map((p, i) =>
+        tf.keep(p.rank === 2 ? tf.stack([p, this.q2.params[i]!]) : tf.reshape(tf.stack([p, this.q2.params[i]!]), [2, 1, p.shape[0]!])),
+      );
+    }
+    return this.twins;
+  }
+
   /** Advantage min(Q1, Q2)(s, a) − V(s) without tape, [B, 1]; obsAct = [obs, act] rows. */
   advantage(obsAct: tf.Tensor2D, obs: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.sub(tf.minimum(this.q1.infer(obsAct), this.q2.infer(obsAct)), this.v.infer(obs)));
@@ -76,6 +125,7 @@ export class Critic {
   }
 
   dispose(): void {
+    for (const t of this.twins ?? []) t.dispose();
     this.q1.dispose();
     this.q2.dispose();
     this.v.dispose();

@@ -7,7 +7,9 @@ import { tableToWeights } from '../nn/serialize.js';
 import { createIQL } from './iql.js';
 import { Critic, criticFromTable } from './critic.js';
 import { createExtractor, EXTRACT_METHODS, policyFromTable, type ExtractConfig, type ExtractMethod } from './extract.js';
-import { bimodalBandit, syntheticTransitions } from './fixtures.js';
+import { adamMismatch, bimodalBandit, referenceMlp, syntheticTransitions } from './fixtures.js';
+import { categoricalLogProb, ddpgLoss, gaussianLogProb, weightedNll } from './common.js';
+import { actionsToBins } from './policy.js';
 
 // One-state bandit, actions near −0.9 (reward 0.5) and +0.9 (reward 1): a bimodal dataset
 // whose best mode is +0.9. The critic is trained by IQL on it (every step terminal: Q = r).
@@ -163,5 +165,83 @@ test('cpu and wasm give the same extraction steps (DDPG through the critic, disc
     });
     r.act.forEach((a, i) => assert.ok(Math.abs(a - wasm[j]!.act[i]!) < 1e-4, `${EXTRACT_METHODS[j]} act`));
   });
+  await initBackend('wasm');
+});
+
+/**
+ * Each method's tape-free step (hand-written head gradients, mlpBackward through the actor, the
+ * critic's action gradient for DDPG) against a reference: tfjs autograd of the loss written
+ * plainly (common.ts losses, plain matMul/relu nets) over per-tensor weights read from the
+ * exported state, and the torch Adam formula in float64. On every backend that initialises here.
+ */
+test('optimised extraction steps equal an autograd + Adam reference step on each backend', async () => {
+  const data = syntheticTransitions(40, 3, 2, 6);
+  const hidden = [8, 8];
+  const idx = Int32Array.from([7, 3, 3, 21, 39]);
+  const B = idx.length;
+  const variants: Array<Partial<ExtractConfig> & { method: ExtractMethod }> = [
+    { method: 'awr' },
+    { method: 'awr', logStdMax: -0.5 }, // log σ starts at 0, outside the clip: no gradient reaches it
+    { method: 'ddpg' },
+    { method: 'ddpg', qReduce: 'q1', bcAlpha: 0.3 },
+    { method: 'ddpg', qReduce: 'mean', bcAlpha: 1 },
+    { method: 'awr-discrete', bins: 5 },
+  ];
+  const seen = new Set<string>();
+  for (const pref of ['cpu', 'wasm', 'node'] as const) {
+    const info = await initBackend(pref);
+    if (seen.has(info.name)) continue; // 'node' fell back to wasm: tfjs-node not installed
+    seen.add(info.name);
+    const iql = createIQL(data, { hidden, batchSize: 8 }, 1);
+    iql.step(20);
+    const c = iql.critic();
+    const cw = tableToWeights(c.toTable());
+    iql.dispose();
+    for (const v of variants) {
+      const label = `${info.name} ${v.method} ${v.qReduce ?? ''} α=${v.bcAlpha ?? 0}`;
+      const cfg: Partial<ExtractConfig> & { method: ExtractMethod } = { hidden, batchSize: B, lr: 1e-2, lrSchedule: 'constant', steps: 10, beta: 2, ...v };
+      const ex = createExtractor(c, data, cfg, 4);
+      ex.step(3, { indices: Int32Array.from({ length: 3 * B }, (_, i) => (i * 7) % 40) }); // Adam t > 0
+      const w0 = tableToWeights(ex.exportState());
+      const m = ex.step(1, { indices: idx });
+      const w1 = tableToWeights(ex.exportState());
+      const names = [...w0.keys()].filter((k) => !k.startsWith('adam/'));
+      const ref = tf.tidy(() => {
+        const net = referenceMlp;
+        const C = (n: string) => tf.tensor(cw.get(n)!.values, cw.get(n)!.shape);
+        const rows = Array.from(idx);
+        const pick = (arr: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(arr.subarray(i * d, i * d + d))), [B, d]);
+        const s = pick(data.observations, 3);
+        const a = pick(data.actions, 2);
+        const sa = tf.concat([s, a], 1);
+        const adv = tf.sub(tf.minimum(net(sa, C, 'q1'), net(sa, C, 'q2')), net(s, C, 'v'));
+        const wts = tf.minimum(tf.exp(tf.mul(adv, 2)), 100);
+        const vars = names.map((n) => tf.tensor(w0.get(n)!.values, w0.get(n)!.shape));
+        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+          const get = (n: string) => ps[names.indexOf(n)]!;
+          const out = net(s, get, 'pi') as tf.Tensor2D;
+          if (v.method === 'awr') {
+            const logStd = tf.clipByValue(get('log_std'), -5, v.logStdMax ?? 2);
+            return weightedNll(gaussianLogProb(tf.tanh(out), logStd, a), wts);
+          }
+          if (v.method === 'ddpg') {
+            const pi = tf.tanh(out) as tf.Tensor2D;
+            const piSa = tf.concat([s, pi], 1);
+            const q1 = net(piSa, C, 'q1');
+            const q = v.qReduce === 'q1' ? q1 : v.qReduce === 'mean' ? tf.mul(tf.add(q1, net(piSa, C, 'q2')), 0.5) : tf.minimum(q1, net(piSa, C, 'q2'));
+            return ddpgLoss(q, pi, a, v.bcAlpha ?? 0);
+          }
+          const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * 2, r * 2 + 2), 5, -1, 1))), [B, 2], 'int32');
+          return weightedNll(categoricalLogProb(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf), wts);
+        })(vars);
+        return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
+      });
+      assert.ok(Math.abs(m.loss - ref.loss) < 1e-5 * Math.max(1, Math.abs(ref.loss)), `${label}: loss ${m.loss} vs ${ref.loss}`);
+      const bad = adamMismatch(names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
+      assert.equal(bad, null, `${label}: ${bad}`);
+      ex.dispose();
+    }
+    c.dispose();
+  }
   await initBackend('wasm');
 });

@@ -16,31 +16,21 @@
  *
  * Speed: the critic is frozen, so AWR's weights depend only on the dataset row; with
  * `precomputeWeights` ('auto': when steps·batch ≥ dataset size) they are computed once for the
- * whole dataset and a step costs only the actor's forward/backward. DDPG differentiates through
- * the frozen critic w.r.t. the action only (FrozenMlp: cached transposed weights, no weight
- * gradients).
+ * whole dataset and a step costs only the actor's forward/backward. Steps run without a tape
+ * (hand-written gradients, see trainStep). DDPG backpropagates through the frozen critic w.r.t.
+ * the action only (Critic.qWithActionGrad: cached transposed weights, no weight gradients).
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
 import { cosineLr, FlatAdam } from '../nn/adam.js';
-import { initMlp, mlp, ParamLayout } from '../nn/dense.js';
+import { initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
-import {
-  awrWeights,
-  categoricalLogProb,
-  ddpgLoss,
-  DeviceData,
-  gaussianLogProb,
-  sampleIndices,
-  weightedNll,
-  type Transitions,
-} from './common.js';
+import { awrWeights, DeviceData, sampleIndices, type Transitions } from './common.js';
 import type { Critic, QReduce } from './critic.js';
 import {
   actionsToBins,
   binCenters,
-  categoricalStats,
   gaussianEntropy,
   mlpSizesFor,
   Policy,
@@ -183,6 +173,7 @@ export function createExtractor(
       ? tf.keep(tf.tensor2d(actionsToBins(data.actions, cfg.bins, cfg.actLow, cfg.actHigh), [data.size, actDim], 'int32'))
       : null;
   const centers = method === 'awr-discrete' ? tf.keep(tf.tensor1d(binCenters(cfg.bins, cfg.actLow, cfg.actHigh))) : null;
+  const centerSq = centers ? tf.keep(tf.square(centers)) : null;
   const precompute =
     usesWeights &&
     (cfg.precomputeWeights === 'always' || (cfg.precomputeWeights === 'auto' && cfg.steps * cfg.batchSize >= data.size));
@@ -200,55 +191,84 @@ export function createExtractor(
     return awrWeights(critic.advantage(tf.gather(dev.obsAct!, it), tf.gather(dev.obs, it)), cfg.beta, cfg.maxWeight) as tf.Tensor2D;
   }
 
-  /** One actor step; returns the metric vector (METRIC_KEYS order). */
-  function trainStep(idx: Int32Array): tf.Tensor1D {
+  const native = isNativeBackend();
+  const logStdOk =
+    method === 'awr' ? (logStd: tf.Tensor) => tf.cast(tf.logicalAnd(tf.greaterEqual(logStd, cfg.logStdMin), tf.lessEqual(logStd, cfg.logStdMax)), 'float32') : null;
+
+  /**
+   * One actor step without a tape: forward through the actor (mlpForward), dL/d(actor output) by
+   * hand for each objective (below), back through the actor (mlpBackward), one flat Adam update.
+   * Returns the metric vector (METRIC_KEYS order). With B rows, w the AWR weights:
+   *
+   *   awr       μ = tanh(o), σ = exp(clip(ℓ)), L = −(1/B) Σ_b w_b Σ_d [−½ z²_bd − ℓ_d − ½ log 2π], z = (a − μ)/σ
+   *             dL/do = −(w/B) · (a − μ)/σ² · (1 − μ²),  dL/dℓ_d = (Σ_b w_b − Σ_b w_b z²_bd)/B  (0 outside the clip)
+   *   ddpg      π = tanh(o), L = −mean_b q(s, π) + α · mean_b ‖π − a‖²
+   *             dL/do = (−∂q/∂π / B + 2α(π − a)/B) · (1 − π²)   (∂q/∂π from the frozen critic)
+   *   discrete  p = softmax(o reshaped [B, D, K]), L = −(1/B) Σ_b w_b Σ_d log p_bd(bin_bd)
+   *             dL/do = (w/B) · (p − onehot(bin))
+   */
+  function trainStep(idx: Int32Array, lr: number): tf.Tensor1D {
     return tf.tidy(() => {
+      const B = idx.length;
       const it = tf.tensor1d(idx, 'int32');
       const s = tf.gather(dev.obs, it);
       const a = tf.gather(dev.act, it);
       const w = usesWeights ? batchWeights(it) : null;
-      const binIdx = bins ? tf.gather(bins, it) : null;
-      const diag: { vec?: tf.Tensor1D } = {};
+      const p = layout.unpack(adam.theta);
+      const actor = p.slice(0, nMlp);
+      const pass = mlpForward(s, actor, native);
       const nan = tf.scalar(NaN);
-
-      const { grads } = tf.valueAndGrads((theta: tf.Tensor) => {
-        const p = layout.unpack(theta as tf.Tensor1D);
-        const out = mlp(s, p.slice(0, nMlp));
-        let loss: tf.Scalar;
-        let std: tf.Scalar, entropy: tf.Scalar, meanQ: tf.Scalar = nan, mode: tf.Tensor2D;
-        if (method === 'awr') {
-          const mean = tf.tanh(out);
-          const logStd = tf.clipByValue(p[nMlp]!, cfg.logStdMin, cfg.logStdMax) as tf.Tensor1D;
-          loss = weightedNll(gaussianLogProb(mean, logStd, a), w!);
-          std = tf.mean(tf.exp(logStd));
-          entropy = gaussianEntropy(logStd);
-          mode = mean;
-        } else if (method === 'ddpg') {
-          const pi = tf.tanh(out);
-          const q = critic.q(s, pi, cfg.qReduce);
-          loss = ddpgLoss(q, pi, a, cfg.bcAlpha);
-          std = tf.scalar(0);
-          entropy = nan;
-          meanQ = tf.mean(q);
-          mode = pi;
-        } else {
-          const logits = tf.reshape(out, [-1, actDim, cfg.bins]) as tf.Tensor3D;
-          loss = weightedNll(categoricalLogProb(logits, binIdx!), w!);
-          const st = categoricalStats(logits, centers!);
-          std = tf.mean(st.std);
-          entropy = tf.mean(st.entropy);
-          mode = tf.gather(centers!, tf.argMax(logits, -1)) as unknown as tf.Tensor2D;
-        }
-        const meanW = w ? tf.mean(w) : nan;
-        const clipped = w ? tf.mean(tf.cast(tf.greaterEqual(w, cfg.maxWeight), 'float32')) : nan;
-        const bcMse = tf.mean(tf.sum(tf.square(tf.sub(mode, a)), 1));
-        diag.vec = tf.keep(tf.stack([loss, std, entropy, meanW, clipped, meanQ, bcMse]) as tf.Tensor1D);
-        return loss;
-      })([adam.theta]);
-
-      adam.step(grads[0] as tf.Tensor1D, lrAt(steps));
-      return diag.vec!;
+      let dOut: tf.Tensor;
+      let dExtra: tf.Tensor[] = [];
+      let metrics: tf.Tensor[];
+      if (method === 'awr') {
+        const mean = tf.tanh(pass.out);
+        const logStd = tf.clipByValue(p[nMlp]!, cfg.logStdMin, cfg.logStdMax);
+        const diff = tf.sub(a, mean);
+        const dI = tf.mul(diff, tf.exp(tf.mul(logStd, -2))); // (a − μ)/σ²
+        dOut = tf.mul(tf.mul(dI, tf.mul(w!, -1 / B)), tf.sub(1, tf.square(mean)));
+        const wz2 = tf.sum(tf.mul(tf.mul(diff, dI), w!), 0); // Σ_b w_b z²_bd  [D]
+        const sumW = tf.sum(w!);
+        dExtra = [tf.mul(tf.div(tf.sub(sumW, wz2), B), logStdOk!(p[nMlp]!))];
+        const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
+        const loss = tf.div(tf.add(tf.mul(tf.sum(wz2), 0.5), tf.mul(sumW, tf.sum(tf.add(logStd, halfLog2Pi)))), B);
+        metrics = [loss, tf.mean(tf.exp(logStd)), gaussianEntropy(logStd as tf.Tensor1D), tf.div(sumW, B), clippedFrac(w!), nan, meanRowSq(diff)];
+      } else if (method === 'ddpg') {
+        const pi = tf.tanh(pass.out);
+        const { q, dqda } = critic.qWithActionGrad(s, pi as tf.Tensor2D, cfg.qReduce);
+        const diff = tf.sub(pi, a);
+        const dPi = cfg.bcAlpha === 0 ? tf.mul(dqda, -1 / B) : tf.add(tf.mul(dqda, -1 / B), tf.mul(diff, (2 * cfg.bcAlpha) / B));
+        dOut = tf.mul(dPi, tf.sub(1, tf.square(pi)));
+        const meanQ = tf.mean(q);
+        const bcMse = meanRowSq(diff);
+        const loss = cfg.bcAlpha === 0 ? tf.neg(meanQ) : tf.add(tf.neg(meanQ), tf.mul(bcMse, cfg.bcAlpha));
+        metrics = [loss as tf.Scalar, tf.scalar(0), nan, nan, nan, meanQ, bcMse];
+      } else {
+        const K = cfg.bins;
+        const logits = tf.reshape(pass.out, [B, actDim, K]) as tf.Tensor3D;
+        const logp = tf.logSoftmax(logits, -1);
+        const prob = tf.exp(logp);
+        // int32 one-hot then cast: the wasm OneHot kernel ignores a float32 dtype (writes int bits).
+        const onehot = tf.cast(tf.oneHot(tf.gather(bins!, it), K), 'float32');
+        const wB = tf.reshape(w!, [B, 1, 1]);
+        dOut = tf.reshape(tf.mul(tf.sub(prob, onehot), tf.div(wB, B)), [B, actDim * K]);
+        const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(onehot, logp), wB))), B);
+        const m1 = tf.sum(tf.mul(prob, centers!), -1);
+        const m2 = tf.sum(tf.mul(prob, centerSq!), -1);
+        const std = tf.mean(tf.sqrt(tf.relu(tf.sub(m2, tf.square(m1)))));
+        const entropy = tf.div(tf.neg(tf.sum(tf.mul(prob, logp))), B);
+        const mode = tf.gather(centers!, tf.argMax(logits, -1));
+        metrics = [loss as tf.Scalar, std, entropy as tf.Scalar, tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
+      }
+      const grads = mlpBackward(dOut, pass, actor, { native }).grads;
+      adam.step(tf.concat([...grads, ...dExtra].map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D, lr);
+      return tf.stack(metrics) as tf.Tensor1D;
     });
+  }
+
+  /** Fraction of weights at the clip. */
+  function clippedFrac(w: tf.Tensor): tf.Scalar {
+    return tf.mean(tf.cast(tf.greaterEqual(w, cfg.maxWeight), 'float32'));
   }
 
   function step(n = 1, opts: { indices?: Int32Array } = {}): ExtractMetrics {
@@ -260,7 +280,7 @@ export function createExtractor(
     for (let k = 0; k < n; k++) {
       const idx = opts.indices ? opts.indices.subarray(k * B, (k + 1) * B) : sampleIndices(batchRng, dev.size, B);
       lr = lrAt(steps);
-      const vec = trainStep(idx);
+      const vec = trainStep(idx, lr);
       steps += 1;
       if (sum === null) sum = vec;
       else {
@@ -345,7 +365,7 @@ export function createExtractor(
     stats: (obs, n) => withPolicy((p) => p.stats(obs, n)),
     datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
     dispose() {
-      for (const t of [bins, centers, weights]) t?.dispose();
+      for (const t of [bins, centers, centerSq, weights]) t?.dispose();
       adam.dispose();
       dev.dispose();
     },
@@ -368,6 +388,11 @@ function computeWeights(critic: Critic, dev: DeviceData, beta: number, maxWeight
   const all = tf.concat(parts, 0);
   for (const p of parts) p.dispose();
   return all;
+}
+
+/** mean_b Σ_d x²_bd of a [B, D] difference. */
+function meanRowSq(x: tf.Tensor): tf.Scalar {
+  return tf.div(tf.sum(tf.square(x)), x.shape[0]!);
 }
 
 function emptyMetrics(step: number, lr: number): ExtractMetrics {

@@ -1,7 +1,9 @@
 /**
  * Small synthetic datasets for tests and benchmarks (Transitions with known structure).
  */
+import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
+import type { NamedArray } from '../nn/serialize.js';
 import type { Transitions } from './common.js';
 
 /** Random transitions of the given sizes (speed benchmarks): episodes of 300 steps. */
@@ -90,4 +92,47 @@ export function bimodalBandit(size: number, opts: { rLow?: number; rHigh?: numbe
     timeouts: new Float32Array(size),
     envId: 'bandit',
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// References for the tests of the tape-free training steps
+
+/** A 2-hidden-layer ReLU MLP written with plain tfjs ops (autograd differentiates it). */
+export function referenceMlp(x: tf.Tensor, get: (name: string) => tf.Tensor, prefix: string): tf.Tensor {
+  let h = x;
+  for (let l = 0; l < 3; l++) {
+    h = tf.add(tf.matMul(h, get(`${prefix}/l${l}/W`)), get(`${prefix}/l${l}/b`));
+    if (l < 2) h = tf.relu(h);
+  }
+  return h;
+}
+
+/**
+ * First mismatch between an exported state after one update (w1) and the torch Adam formula in
+ * float64 applied to the state before it (w0) with reference gradients, or null. `t` is the Adam
+ * step index of the update.
+ */
+export function adamMismatch(
+  names: readonly string[],
+  grads: readonly Float32Array[],
+  w0: Map<string, NamedArray>,
+  w1: Map<string, NamedArray>,
+  opts: { t: number; lr: number; beta1?: number; beta2?: number; eps?: number; thetaTol?: number },
+): string | null {
+  const { t, lr, beta1: b1 = 0.9, beta2: b2 = 0.999, eps = 1e-8, thetaTol = 1e-6 } = opts;
+  for (let k = 0; k < names.length; k++) {
+    const n = names[k]!;
+    const m0 = w0.get(`adam/m/${n}`)!.values, v0 = w0.get(`adam/v/${n}`)!.values, th0 = w0.get(n)!.values;
+    const m1 = w1.get(`adam/m/${n}`)!.values, v1 = w1.get(`adam/v/${n}`)!.values, th1 = w1.get(n)!.values;
+    const g = grads[k]!;
+    for (let i = 0; i < g.length; i++) {
+      const em = b1 * m0[i]! + (1 - b1) * g[i]!;
+      const ev = b2 * v0[i]! + (1 - b2) * g[i]! * g[i]!;
+      const eth = th0[i]! - (lr * em) / (1 - b1 ** t) / (Math.sqrt(ev / (1 - b2 ** t)) + eps);
+      if (!(Math.abs(m1[i]! - em) < 2e-4 * Math.max(1e-3, Math.abs(em)) + 1e-7)) return `${n}[${i}] m: ${m1[i]} vs ${em}`;
+      if (!(Math.abs(v1[i]! - ev) < 1e-3 * Math.max(1e-8, ev) + 1e-10)) return `${n}[${i}] v: ${v1[i]} vs ${ev}`;
+      if (!(Math.abs(th1[i]! - eth) < thetaTol)) return `${n}[${i}] θ: ${th1[i]} vs ${eth}`;
+    }
+  }
+  return null;
 }

@@ -148,7 +148,7 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   const initRng = new Rng(seed, 0);
   const init = [...initMlp(qSizes(spec), initRng), ...initMlp(qSizes(spec), initRng), ...initMlp(vSizes(spec), initRng)];
   const theta0 = reorder(layout, mem, layout.packArrays(init));
-  // Per-element learning-rate multiplier only when Q and V rates differ.
+  // Per-element learning-rate multiplier (valueLr / criticLr on V) only when the rates differ.
   const lrScale =
     cfg.criticLr === cfg.valueLr
       ? null
@@ -249,7 +249,7 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
       ]) as tf.Tensor1D;
       const advMax = tf.max(adv) as tf.Scalar;
 
-      adam.step(lrScale ? tf.mul(grad, lrScale) : grad);
+      adam.step(grad, cfg.criticLr, lrScale ?? undefined);
       const newTarget = polyak(target, tf.slice(adam.theta, qStart, qEnd - qStart), cfg.targetTau);
       target.dispose();
       target = tf.keep(newTarget);

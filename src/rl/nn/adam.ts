@@ -27,7 +27,7 @@ export class FlatAdam {
   /** Number of updates applied so far. */
   t = 0;
   readonly config: AdamConfig;
-  /** β1, 1−β1, β2, 1−β2, ε as kept scalars: a number operand costs a tensor upload per op. */
+  /** β1, 1−β1, β2, 1−β2 as kept scalars: a number operand costs a tensor upload per op. */
   private readonly k: tf.Scalar[];
 
   constructor(theta: Float32Array | tf.Tensor1D, config: Partial<AdamConfig> = {}) {
@@ -35,26 +35,34 @@ export class FlatAdam {
     this.theta = tf.keep(theta instanceof tf.Tensor ? theta.clone() : tf.tensor1d(theta, 'float32'));
     this.m = tf.keep(tf.zerosLike(this.theta));
     this.v = tf.keep(tf.zerosLike(this.theta));
-    const { beta1, beta2, eps } = this.config;
-    this.k = [beta1, 1 - beta1, beta2, 1 - beta2, eps].map((x) => tf.keep(tf.scalar(x, 'float32')));
+    const { beta1, beta2 } = this.config;
+    this.k = [beta1, 1 - beta1, beta2, 1 - beta2].map((x) => tf.keep(tf.scalar(x, 'float32')));
   }
 
   get size(): number {
     return this.theta.size;
   }
 
-  /** Apply one update with gradient g (same length as θ); lr overrides config.lr (schedules). */
-  step(g: tf.Tensor1D, lr: number = this.config.lr): void {
+  /**
+   * Apply one update with gradient g (same length as θ); lr overrides config.lr (schedules).
+   * `lrScale` (same length as θ) multiplies the step per element: parameter groups with their own
+   * learning rate in one flat vector (IQL's valueLr ≠ criticLr). Scaling g instead would do
+   * nothing — Adam's step is invariant to the gradient's scale.
+   */
+  step(g: tf.Tensor1D, lr: number = this.config.lr, lrScale?: tf.Tensor1D): void {
     const { beta1, beta2 } = this.config;
-    const [b1, c1, b2, c2, eps] = this.k as [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar];
+    const [b1, c1, b2, c2] = this.k as [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar];
+    const { eps } = this.config;
     this.t += 1;
     const bc1 = 1 - Math.pow(beta1, this.t);
     const bc2 = 1 - Math.pow(beta2, this.t);
+    // m̂/(√v̂ + ε) = m·(√bc2/bc1)/(√v + ε·√bc2): the bias corrections fold into two scalars.
+    const sbc2 = Math.sqrt(bc2);
     const [theta, m, v] = tf.tidy(() => {
       const m = tf.add(tf.mul(this.m, b1), tf.mul(g, c1));
       const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), c2));
-      const denom = tf.add(tf.mul(tf.sqrt(v), 1 / Math.sqrt(bc2)), eps);
-      const theta = tf.sub(this.theta, tf.mul(tf.div(m, denom), lr / bc1));
+      const delta = tf.mul(tf.div(m, tf.add(tf.sqrt(v), eps * sbc2)), (lr * sbc2) / bc1);
+      const theta = tf.sub(this.theta, lrScale ? tf.mul(delta, lrScale) : delta);
       return [theta, m, v] as tf.Tensor1D[];
     });
     this.theta.dispose();

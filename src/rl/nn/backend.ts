@@ -41,6 +41,12 @@ async function tryLoadNode(): Promise<boolean> {
   nodeTried = true;
   // libtensorflow prints INFO lines (CPU feature notes) on stderr at load; keep warnings and errors.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
+  // One intra-op thread per process: at these sizes (256-wide MLPs, batch 256) libtensorflow's
+  // thread pool costs more than it gains, and the executor already runs two stages side by side
+  // on a 2-core machine. Measured IQL step: 116 steps/s with the default (2 threads) vs 176 with 1
+  // (`TF_NUM_INTRAOP_THREADS=1 node dist/bench/iql-speed.js`). A user's own setting wins. Only the
+  // main thread can change the real environment: bin/pipeline.js sets it before any worker starts.
+  process.env['TF_NUM_INTRAOP_THREADS'] ??= '1';
   try {
     // A variable specifier: the package is optional and absent from the type graph.
     const spec = '@tensorflow/tfjs-node';
@@ -161,7 +167,8 @@ function describe(name: string, wasm?: typeof import('@tensorflow/tfjs-backend-w
   }
   if (name === 'tensorflow') {
     const v = (tf.version as Record<string, string>)['tfjs-node'];
-    return { name, version: `tfjs ${tf.version.tfjs}${v ? `, tfjs-node ${v}` : ''}` };
+    const threads = Number(process.env['TF_NUM_INTRAOP_THREADS']);
+    return { name, threads: threads > 0 ? threads : undefined, version: `tfjs ${tf.version.tfjs}${v ? `, tfjs-node ${v}` : ''}` };
   }
   return { name, threads: 1, version: `tfjs ${tf.version.tfjs}` };
 }

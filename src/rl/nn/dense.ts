@@ -84,12 +84,22 @@ function columnSum(g: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * ReLU derivative of a post-ReLU activation a ≥ 0, i.e. 1[a > 0]. Native: sign(a), one kernel
- * (tf.step is 7 kernels on tfjs-node, two of them allocating [B, n] arrays in JS; measured
- * 7.7 → 6.2 ms CPU per IQL step). wasm: tf.step, whose kernel is faster there than Sign.
+ * dL/d(pre-activation) of a ReLU layer from dL/d(post-activation) `da` and the post-ReLU
+ * activation a ≥ 0: da ⊙ 1[a > 0]. Native: libtensorflow's own ReluGrad kernel, one pass (tfjs
+ * exposes no kernel for it; called through the backend's op executor). wasm/cpu: da ⊙ step(a).
  */
-function reluMask(a: tf.Tensor): tf.Tensor {
-  return isNativeBackend() ? tf.sign(a) : tf.step(a);
+function reluBackward(da: tf.Tensor, a: tf.Tensor): tf.Tensor {
+  if (isNativeBackend()) {
+    const be = tf.backend() as unknown as NativeBackend;
+    return be.executeSingleOutput('ReluGrad', [{ name: 'T', type: be.binding.TF_ATTR_TYPE, value: be.binding.TF_FLOAT }], [da, a]);
+  }
+  return tf.mul(da, tf.step(a));
+}
+
+/** The part of tfjs-node's backend used to run a libtensorflow op by name. */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+  executeSingleOutput(name: string, attrs: Array<{ name: string; type: number; value: unknown }>, inputs: tf.Tensor[]): tf.Tensor;
 }
 
 /**
@@ -250,7 +260,7 @@ export function mlpBackward(
           : native || stacked
             ? tf.matMul(g, W, false, true)
             : tf.matMul(g as tf.Tensor2D, tf.transpose(W as tf.Tensor2D));
-      if (l > 0) g = tf.mul(da, reluMask(a));
+      if (l > 0) g = reluBackward(da, a);
       else dx = da;
     }
   }
@@ -268,7 +278,8 @@ export function mlpInfer(x: tf.Tensor2D, params: readonly tf.Tensor[]): tf.Tenso
  */
 export class FrozenMlp {
   readonly params: tf.Tensor[];
-  private readonly Wt: tf.Tensor2D[];
+  /** Transposed weights, computed once (the backward's dx = g·Wᵀ without a transpose per step). */
+  readonly Wt: tf.Tensor2D[];
 
   constructor(params: readonly tf.Tensor[]) {
     this.params = params.map((p) => tf.keep(p.clone()));
