@@ -12,6 +12,7 @@ const runs: [string, string[]][] = [
   ['engine.js', []],
   ['dataset-gen.js', []],
   ['rollout.js', []],
+  ['antmaze.js', ['20', '50000']],
   ['iql-speed.js', ['--steps', '300']],
   ['iql-speed.js', ['--steps', '300', '--backend', 'wasm']],
   ['extract-speed.js', ['--steps', '300']],

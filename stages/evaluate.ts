@@ -53,7 +53,11 @@ const stage: StageKind<Params> = {
       });
       const trajectories = await withMetadata(
         tableFromArrays({ episode: Int32Array.from(ep), t: Int32Array.from(t), x: Float32Array.from(x), y: Float32Array.from(y) }),
-        spec.kind === 'maze2d' ? { env_id: envId, layout: spec.layout.rows.join('\n') } : { env_id: envId },
+        spec.kind === 'maze2d'
+          ? { env_id: envId, layout: spec.layout.rows.join('\n') }
+          : spec.kind === 'antmaze'
+            ? await antMazeFrame(spec.maze, envId)
+            : { env_id: envId },
       );
       ctx.record('policy_ms', r.policyMs);
       ctx.record('env_ms', r.envMs);
@@ -66,4 +70,11 @@ const stage: StageKind<Params> = {
     }
   },
 };
+/** AntMaze trajectories are world (x, y) in metres; the report maps them onto the layout's cells with these. */
+async function antMazeFrame(maze: import('../src/rl/envs/antmaze/model.js').AntMazeName, envId: string): Promise<Record<string, string>> {
+  const { getAntMazeLayout } = await import('../src/rl/envs/antmaze/model.js');
+  const l = getAntMazeLayout(maze);
+  return { env_id: envId, layout: l.rows.join('\n'), frame: 'antmaze-world', cell_size: String(l.scaling), origin: `${l.origin[0]},${l.origin[1]}` };
+}
+
 export default stage;

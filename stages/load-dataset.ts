@@ -8,8 +8,11 @@
  *                   CPG gait + N(0, action_noise²): narrow, expert-like) or explore (mixed
  *                   temporally-correlated random actions and noisy gait: dense coverage) — not the
  *                   D4RL/ExoRL files. `size` transitions, deterministic given the stage seed.
- *                   For locomotion `noise`/`reward_on` (maze2d-only) are ignored, and the maze-only
- *                   `cell_occupancy` output is an empty table with the same columns.
+ *                   AntMaze (antmaze-umaze-v2): this project's waypoint controller (a CEM-optimised
+ *                   ant gait steered through the maze by BFS) + N(0, action_noise²) (default 0.2,
+ *                   D4RL's), D4RL's fixed-goal umaze procedure (src/rl/data/antmaze-generator.ts).
+ *                   For locomotion/antmaze `noise`/`reward_on` (maze2d-only) are ignored, and the
+ *                   maze2d-only `cell_occupancy` output is an empty table with the same columns.
  *  source=hdf5      a D4RL-layout or Minari-layout HDF5 file (`path`).
  *  source=arrow     an Arrow IPC file with the dataset schema (`path`), e.g. an earlier output.
  *
@@ -38,9 +41,13 @@ interface Params {
   gait_iterations?: number;
   gait_population?: number;
   gait_episodes?: number;
+  // AntMaze generator option (no schema default: resolved in code).
+  terminals_on_goal?: boolean;
 }
 
 const LOCO_KEYS = ['behaviour', 'action_noise', 'gait_fraction', 'explore_gait_noise', 'hold_max', 'gait_iterations', 'gait_population', 'gait_episodes'] as const;
+/** Generator options that apply to AntMaze (the rest of LOCO_KEYS are cheetah-only). */
+const ANT_KEYS = ['action_noise', 'terminals_on_goal'] as const;
 
 const stage: StageKind<Params> = {
   kind: 'load-dataset',
@@ -66,9 +73,11 @@ const stage: StageKind<Params> = {
     let table;
     let transitions;
     const extraSummary: Record<string, number> = {};
-    if (spec.kind === 'maze2d') {
-      const set = LOCO_KEYS.filter((k) => p[k] !== undefined);
-      if (set.length) throw new Error(`load-dataset: ${set.join(', ')} only apply to locomotion envs (halfcheetah-v2, cheetah-run), not ${p.env}`);
+    if (spec.kind !== 'locomotion') {
+      const set = [...LOCO_KEYS, 'terminals_on_goal' as const].filter((k) => p[k] !== undefined && !(spec.kind === 'antmaze' && (ANT_KEYS as readonly string[]).includes(k)));
+      if (set.length) throw new Error(`load-dataset: ${set.join(', ')} do not apply to ${p.env} (${spec.kind})`);
+    } else if (p.terminals_on_goal !== undefined) {
+      throw new Error(`load-dataset: terminals_on_goal only applies to antmaze envs, not ${p.env}`);
     }
 
     if (p.source === 'generate' && spec.kind === 'locomotion') {
@@ -107,6 +116,32 @@ const stage: StageKind<Params> = {
       extraSummary['behaviour_gait_noisy_return'] = g.gait.noisyReturn;
       extraSummary['dataset_episode_return'] = g.datasetReturn;
       extraSummary['dataset_episode_score'] = g.datasetScore;
+    } else if (p.source === 'generate' && spec.kind === 'antmaze') {
+      const { generateAntMazeDataset } = await import('../src/rl/data/antmaze-generator.js');
+      const t0 = performance.now();
+      const g = await generateAntMazeDataset(
+        { env: p.env, size: p.size, seed: ctx.seed, noise: p.action_noise, terminalsOnGoal: p.terminals_on_goal },
+        { signal: ctx.signal, onProgress: (s, total, what) => ctx.progress(s, total, what) },
+      );
+      const secs = (performance.now() - t0) / 1000;
+      ctx.record('generation_seconds', Number(secs.toFixed(3)));
+      ctx.record('transitions_per_second', Math.round(p.size / secs));
+      ctx.record('controller', g.controller);
+      ctx.log(
+        `generated ${p.size} ${p.env} transitions (${g.params.procedure}) in ${secs.toFixed(1)} s: ${g.episodes} episodes, ` +
+          `${(100 * g.episodeSuccessRate).toFixed(0)}% reach the goal (mean ${g.meanStepsToGoal.toFixed(0)} steps), ${(100 * g.flipRate).toFixed(0)}% flip`,
+      );
+      transitions = g.transitions;
+      table = data.transitionsToTable(g.transitions, {
+        source: 'generate',
+        generator: { ...g.params, controller: g.controller },
+        infos: g.infos,
+        metadata: { dataset_name: `${p.env}-generated-gait-waypoint` },
+      });
+      extraSummary['behaviour_success_rate'] = g.episodeSuccessRate;
+      extraSummary['behaviour_steps_to_goal'] = g.meanStepsToGoal;
+      extraSummary['behaviour_flip_rate'] = g.flipRate;
+      extraSummary['reward_fraction'] = g.rewardFraction;
     } else if (p.source === 'generate' && spec.kind === 'maze2d') {
       const { generateMaze2dDataset } = await import('../src/rl/data/maze2d-generator.js');
       const t0 = performance.now();

@@ -212,7 +212,8 @@ const stage: StageKind<Params> = {
       if (!ep || !tt || !x || !y) throw new Error(`trajectories input ${a.instance} needs columns episode, t, x, y`);
       const method = methodOf(a);
       const seed = seedOf(a);
-      for (let i = 0; i < ep.length; i++) if (ep[i]! < p.trajectories_per_method) traj.push({ method, episode: `${seed}/${ep[i]}`, t: tt[i]!, x: x[i]!, y: y[i]! });
+      const toPlot = plotFrame(t);
+      for (let i = 0; i < ep.length; i++) if (ep[i]! < p.trajectories_per_method) traj.push({ method, episode: `${seed}/${ep[i]}`, t: tt[i]!, ...toPlot(x[i]!, y[i]!) });
     }
     if (traj.length && layout) {
       sections.push({ title: 'Evaluation rollouts', images: [await figure('fig_maze', r.mazeTrajectories(layout, traj, undefined, { title: 'Rollouts', maxEpisodesPerMethod: p.trajectories_per_method }), 'Deterministic evaluation rollouts over the maze')] });
@@ -233,4 +234,17 @@ const stage: StageKind<Params> = {
     return { outputs, summary: { methods: agg.groups.length, figures: FIGURES.filter((f) => f in outputs).length } };
   },
 };
+/**
+ * Maps a trajectories table's (x, y) into the maze chart's frame (D4RL maze2d qpos: x = row, y =
+ * column, a cell's walls centred at index − 0.2). maze2d tables are already in it; AntMaze tables
+ * (`frame: antmaze-world`) hold the torso's world position, cell (i, j) centred at
+ * (j·s − x0, i·s − y0).
+ */
+function plotFrame(t: import('apache-arrow').Table): (x: number, y: number) => { x: number; y: number } {
+  if (meta(t, 'frame') !== 'antmaze-world') return (x, y) => ({ x, y });
+  const s = Number(meta(t, 'cell_size'));
+  const [x0, y0] = (meta(t, 'origin') ?? '0,0').split(',').map(Number) as [number, number];
+  return (x, y) => ({ x: (y + y0) / s - 0.2, y: (x + x0) / s - 0.2 });
+}
+
 export default stage;

@@ -7,5 +7,6 @@ export async function useBackend(ctx: StageContext<unknown>, param: BackendParam
   const { initBackend } = await import('../../src/rl/nn/backend.js');
   const backend = await initBackend(param === 'auto' ? undefined : param);
   ctx.record('backend', backend);
-  ctx.log(`tfjs backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
+  const threads = backend.threads ? ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : '';
+  ctx.log(`tfjs backend: ${backend.name}${threads}`);
 }

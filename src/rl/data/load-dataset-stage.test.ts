@@ -105,3 +105,23 @@ test('hdf5 and arrow sources (relative paths against the cwd), with clear errors
   await assert.rejects(run({ env: 'maze2d-umaze-v1', source: 'arrow', path: h5 }), /is not an Arrow IPC file/);
   await assert.rejects(run({ env: 'maze2d-umaze-v1', source: 'hdf5', path: join(dir, 'nope.hdf5') }), /cannot read hdf5 file .*nope\.hdf5/);
 });
+
+test('generate antmaze-umaze-v2: the goal-reaching ant data with D4RL terminals, its options checked per env', async () => {
+  const { res, records } = await run({ env: 'antmaze-umaze-v2', size: 1500, action_noise: 0.2 }, 3);
+  const t = tableToTransitions(res.outputs['dataset'] as Table);
+  assert.equal(t.obsDim, 29);
+  assert.equal(t.actDim, 8);
+  assert.equal(t.size, 1500);
+  assert.equal(datasetMetadata(res.outputs['dataset'] as Table).envId, 'antmaze-umaze-v2');
+  assert.equal((res.outputs['dataset'] as Table).schema.metadata.get('dataset_name'), 'antmaze-umaze-v2-generated-gait-waypoint');
+  // terminals = sparse rewards (the released D4RL antmaze files); timeouts close each 1000-step episode
+  assert.ok(t.rewards.some((r) => r === 1), 'the controller reaches the goal within the first episode');
+  assert.deepEqual(Array.from(t.terminals), Array.from(t.rewards));
+  assert.equal(t.timeouts[999], 1);
+  assert.equal((records['controller'] as { source: string }).source !== undefined, true);
+  assert.ok(res.summary!['behaviour_success_rate']! > 0);
+  const noTerm = await run({ env: 'antmaze-umaze-v2', size: 300, terminals_on_goal: false }, 3);
+  assert.ok(tableToTransitions(noTerm.res.outputs['dataset'] as Table).terminals.every((x) => x === 0));
+  await assert.rejects(run({ env: 'antmaze-umaze-v2', size: 300, behaviour: 'gait' }), /behaviour do not apply to antmaze-umaze-v2/);
+  await assert.rejects(run({ env: 'halfcheetah-v2', size: 300, behaviour: 'gait', terminals_on_goal: true }), /terminals_on_goal only applies to antmaze/);
+});

@@ -88,6 +88,6 @@ test('load-dataset stage: locomotion generate (gait / explore), metadata, output
   assert.equal(tableToTransitions(x.res.outputs.dataset as Table).size, 1200);
 
   await assert.rejects(run({ env: 'halfcheetah-v2', size: 10 }), /needs behaviour: gait/);
-  await assert.rejects(run({ env: 'maze2d-umaze-v1', size: 10, behaviour: 'gait' }), /only apply to locomotion envs/);
+  await assert.rejects(run({ env: 'maze2d-umaze-v1', size: 10, behaviour: 'gait' }), /behaviour do not apply to maze2d-umaze-v1/);
   assert.equal(validate({ env: 'halfcheetah-v2', behaviour: 'expert' }), false);
 });

@@ -9,16 +9,16 @@
 import type { MainModule } from 'mujoco-js';
 import { getLayout, mazeXml, type MazeName } from './maze.js';
 
-/** The subset of MjData we use (mujoco-js types array views as `any`). */
-interface MjDataLike {
+/** The subset of MjData we use (mujoco-js types array views as `any`); the sims extend it. */
+export interface MjDataLike {
   readonly qpos: Float64Array;
   readonly qvel: Float64Array;
   readonly ctrl: Float64Array;
-  readonly time: number;
+  time: number;
   delete(): void;
 }
 
-interface MjModelLike {
+export interface MjModelLike {
   readonly nq: number;
   readonly nv: number;
   readonly nu: number;

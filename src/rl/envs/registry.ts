@@ -2,12 +2,13 @@
  * Environment registry. D4RL maze2d: ids, layouts, reward types, episode limits and the
  * normalised-score references of D4RL's registration (d4rl/pointmaze/__init__.py); `getEnvSpec`
  * returns these (maze-only type, unchanged). Locomotion ids (halfcheetah-v2, cheetah-run; see
- * locomotion/specs.ts) are listed by `listEnvIds`/`hasEnv` too; `getAnyEnvSpec` returns either
- * kind, discriminated by `kind`.
+ * locomotion/specs.ts) and AntMaze ids (antmaze-umaze-v2; antmaze/specs.ts) are listed by
+ * `listEnvIds`/`hasEnv` too; `getAnyEnvSpec` returns any kind, discriminated by `kind`.
  * Pure data + small functions: no mujoco import here, so it is cheap to import anywhere.
  */
 import { getLayout, type MazeLayout, type MazeName } from './maze.js';
 import { getLocomotionSpec, isLocomotionEnv, listLocomotionEnvIds, type LocomotionEnvSpec } from './locomotion/specs.js';
+import { getAntMazeSpec, isAntMazeEnv, listAntMazeEnvIds, type AntMazeEnvSpec } from './antmaze/specs.js';
 
 export type RewardType = 'sparse' | 'dense';
 
@@ -90,33 +91,35 @@ function buildSpec(r: Row): EnvSpec {
   });
 }
 
-/** All registered ids: the maze2d ids (D4RL order), then the locomotion ids. */
+/** All registered ids: the maze2d ids (D4RL order), then the locomotion ids, then AntMaze. */
 export function listEnvIds(): string[] {
-  return [...ROWS.map((r) => r.id), ...listLocomotionEnvIds()];
+  return [...ROWS.map((r) => r.id), ...listLocomotionEnvIds(), ...listAntMazeEnvIds()];
 }
 
 export function hasEnv(id: string): boolean {
-  return ROWS.some((r) => r.id === id) || isLocomotionEnv(id);
+  return ROWS.some((r) => r.id === id) || isLocomotionEnv(id) || isAntMazeEnv(id);
 }
 
 export function isMazeEnv(id: string): boolean {
   return ROWS.some((r) => r.id === id);
 }
 
-export { isLocomotionEnv, getLocomotionSpec, type LocomotionEnvSpec };
+export { isLocomotionEnv, getLocomotionSpec, type LocomotionEnvSpec, isAntMazeEnv, getAntMazeSpec, type AntMazeEnvSpec };
 
-/** Spec of any registered environment (maze2d or locomotion), discriminated by `kind`. */
-export type AnyEnvSpec = EnvSpec | LocomotionEnvSpec;
+/** Spec of any registered environment (maze2d, locomotion or antmaze), discriminated by `kind`. */
+export type AnyEnvSpec = EnvSpec | LocomotionEnvSpec | AntMazeEnvSpec;
 
 export function getAnyEnvSpec(id: string): AnyEnvSpec {
-  return isLocomotionEnv(id) ? getLocomotionSpec(id) : getEnvSpec(id);
+  if (isLocomotionEnv(id)) return getLocomotionSpec(id);
+  if (isAntMazeEnv(id)) return getAntMazeSpec(id);
+  return getEnvSpec(id);
 }
 
 export function getEnvSpec(id: string): EnvSpec {
   let s = specs.get(id);
   if (!s) {
     const row = ROWS.find((r) => r.id === id);
-    if (!row && isLocomotionEnv(id)) throw new Error(`'${id}' is a locomotion environment, not a maze2d one: use getAnyEnvSpec/getLocomotionSpec`);
+    if (!row && (isLocomotionEnv(id) || isAntMazeEnv(id))) throw new Error(`'${id}' is not a maze2d environment: use getAnyEnvSpec`);
     if (!row) throw new Error(`unknown environment '${id}' (known: ${listEnvIds().join(', ')})`);
     s = buildSpec(row);
     specs.set(id, s);

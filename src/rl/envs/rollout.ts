@@ -10,18 +10,20 @@
  *
  * Locomotion ids (halfcheetah-v2, cheetah-run) are dispatched to `rolloutLocomotion`
  * (locomotion/rollout.ts): same result shape, obs n×17 / actions n×6, `success` all 0,
- * `successRate` NaN, no trajectories.
+ * `successRate` NaN, no trajectories. AntMaze ids go to `rolloutAntMaze` (antmaze/rollout.ts):
+ * episodes end on reaching the goal (return 1) or at 700 steps (return 0).
  */
 import { makeVecEnv } from './vec-env.js';
-import { getEnvSpec, isLocomotionEnv } from './registry.js';
+import { getEnvSpec, isAntMazeEnv, isLocomotionEnv } from './registry.js';
 import { rolloutLocomotion } from './locomotion/rollout.js';
+import { rolloutAntMaze } from './antmaze/rollout.js';
 
 export type BatchPolicy = (obs: Float32Array, n: number) => Float32Array | Promise<Float32Array>;
 
 export interface RolloutOptions {
   episodes: number;
   seed: number;
-  /** Record the (x, y) trajectories of the first k episodes (maze2d only; ignored for locomotion). */
+  /** Record the (x, y) trajectories of the first k episodes (maze2d, antmaze; ignored for locomotion). */
   recordTrajectories?: number;
   /** Max episodes stepped at once (memory bound: one MjData each). Default 256. */
   maxParallel?: number;
@@ -54,6 +56,7 @@ export interface RolloutResult {
 
 export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {
   if (isLocomotionEnv(envId)) return rolloutLocomotion(envId, policy, opts);
+  if (isAntMazeEnv(envId)) return rolloutAntMaze(envId, policy, opts);
   const spec = getEnvSpec(envId);
   const { total, maxPar, T } = rolloutBounds(opts, spec.maxEpisodeSteps);
   const nRec = Math.min(opts.recordTrajectories ?? 0, total);

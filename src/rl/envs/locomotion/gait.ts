@@ -10,6 +10,7 @@
  * the time step, not on the observation (on the limit cycle the phase is a function of the joint
  * state, which is what an offline learner sees). Deterministic given the seed.
  */
+import { refitCem } from '../cem.js';
 import { Rng, deriveSeed } from '../rng.js';
 import { CheetahSim } from './sim.js';
 import type { LocomotionEnvSpec, LocomotionFamily } from './specs.js';
@@ -165,15 +166,7 @@ export async function optimiseGait(
         bestTheta = Float64Array.from(cands[order[0]!]!);
       }
       history.push(scores[order[0]!]!);
-      for (let i = 0; i < D; i++) {
-        let m = 0;
-        for (let e = 0; e < nElite; e++) m += cands[order[e]!]![i]!;
-        m /= nElite;
-        let v = 0;
-        for (let e = 0; e < nElite; e++) v += (cands[order[e]!]![i]! - m) ** 2;
-        mean[i] = m;
-        std[i] = Math.max(Math.sqrt(v / nElite), 0.02 * (GAIT_HIGH[i]! - GAIT_LOW[i]!));
-      }
+      refitCem(cands, order, nElite, mean, std, GAIT_LOW, GAIT_HIGH);
       opts.onProgress?.(it + 1, p.iterations, best);
       await new Promise<void>((r) => setImmediate(r));
     }

@@ -12,28 +12,19 @@
  *    quantities (the speed sensor) describe the new state; reward = clip(speed/10, 0, 1).
  */
 import type { MainModule } from 'mujoco-js';
-import { compileModel, getMujoco } from '../physics.js';
+import { compileModel, getMujoco, type MjDataLike, type MjModelLike } from '../physics.js';
 import { Rng } from '../rng.js';
 import { DMC_CHEETAH_XML, HALF_CHEETAH_XML } from './models.js';
 import { runTolerance, type LocomotionFamily } from './specs.js';
 
-interface MjData {
-  readonly qpos: Float64Array;
-  readonly qvel: Float64Array;
-  readonly ctrl: Float64Array;
+interface MjData extends MjDataLike {
   readonly sensordata: Float64Array;
-  time: number;
-  delete(): void;
 }
 
-interface MjModel {
-  readonly nq: number;
-  readonly nv: number;
-  readonly nu: number;
+interface MjModel extends MjModelLike {
   readonly njnt: number;
   readonly jnt_limited: Uint8Array;
   readonly jnt_range: Float64Array;
-  delete(): void;
 }
 
 interface Mj {
