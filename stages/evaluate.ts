@@ -11,12 +11,12 @@ interface Params { episodes: number; deterministic: boolean; record_trajectories
 
 const stage: StageKind<Params> = {
   kind: 'evaluate',
-  version: '2',
+  version: '3',
   description: 'Vectorised evaluation episodes of a policy: return, normalised score, success rate, trajectories.',
   params: loadStageSchema('evaluate'),
   inputs: { policy: { description: 'an extract-policy policy table' } },
   outputs: {
-    episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length' },
+    episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length, final_goal_distance (maze2d, antmaze)' },
     trajectories: { description: 'x, y per step of the first episodes (qpos), with the maze layout in the metadata' },
   },
   async run(ctx) {
@@ -46,6 +46,8 @@ const stage: StageKind<Params> = {
         success: Float64Array.from(r.success, (v) => (Number.isNaN(r.successRate) ? NaN : v)),
         success_at_end: Float64Array.from(r.successAtEnd, (v) => (Number.isNaN(r.successRate) ? NaN : v)),
         length: r.lengths,
+        // Where an episode ended relative to the goal (NaN without one): shows progress when success is 0.
+        final_goal_distance: r.finalGoalDistance,
       });
       const ep: number[] = [], t: number[] = [], x: number[] = [], y: number[] = [];
       r.trajectories.forEach((xy, k) => {
@@ -63,7 +65,10 @@ const stage: StageKind<Params> = {
       ctx.record('env_ms', r.envMs);
       return {
         outputs: { episodes, trajectories },
-        summary: { score_mean: r.meanScore, score_std: r.stdScore, return_mean: r.meanReturn, success_rate: r.successRate },
+        summary: {
+          score_mean: r.meanScore, score_std: r.stdScore, return_mean: r.meanReturn, success_rate: r.successRate,
+          final_goal_distance_mean: r.meanFinalGoalDistance,
+        },
       };
     } finally {
       policy.dispose();

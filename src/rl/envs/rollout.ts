@@ -43,10 +43,14 @@ export interface RolloutResult {
   /** 1 if in the goal region at the last step. */
   successAtEnd: Uint8Array;
   lengths: Int32Array;
+  /** Distance to the goal at each episode's last step (maze2d, antmaze; NaN for locomotion). */
+  finalGoalDistance: Float64Array;
   meanReturn: number;
   meanScore: number;
   stdScore: number;
   successRate: number;
+  /** Mean of finalGoalDistance (NaN without a goal). */
+  meanFinalGoalDistance: number;
   /** Flat (x0, y0, x1, y1, ...) per recorded episode, including the initial position. */
   trajectories: Float32Array[];
   /** Wall time spent inside the policy and everything else (ms). */
@@ -67,6 +71,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
   const success = new Uint8Array(total);
   const successAtEnd = new Uint8Array(total);
   const lengths = new Int32Array(total);
+  const finalGoalDistance = new Float64Array(total);
   const trajectories: Float32Array[] = [];
   for (let k = 0; k < nRec; k++) trajectories.push(new Float32Array(2 * (T + 1)));
 
@@ -108,7 +113,10 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
           const dy = o[4 * i + 1]! - gy;
           const inGoal = dx * dx + dy * dy <= r2 ? 1 : 0;
           if (inGoal) success[ep] = 1;
-          if (t === T - 1) successAtEnd[ep] = inGoal;
+          if (t === T - 1) {
+            successAtEnd[ep] = inGoal;
+            finalGoalDistance[ep] = Math.hypot(dx, dy);
+          }
         }
         recordRow(t + 1);
       }
@@ -119,7 +127,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
     env.close();
   }
   const envMs = performance.now() - t0 - policyMs;
-  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, trajectories, policyMs, envMs, hasGoal: true });
+  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, finalGoalDistance, trajectories, policyMs, envMs, hasGoal: true });
 }
 
 /** Validated episode count, episodes stepped at once, and steps per episode. */
@@ -138,7 +146,10 @@ export function rolloutBounds(opts: RolloutOptions, maxEpisodeSteps: number): { 
 export function rolloutResult(
   envId: string,
   normalizedScore: (ret: number) => number,
-  r: { returns: Float64Array; success: Uint8Array; successAtEnd: Uint8Array; lengths: Int32Array; trajectories: Float32Array[]; policyMs: number; envMs: number; hasGoal: boolean },
+  r: {
+    returns: Float64Array; success: Uint8Array; successAtEnd: Uint8Array; lengths: Int32Array; finalGoalDistance?: Float64Array;
+    trajectories: Float32Array[]; policyMs: number; envMs: number; hasGoal: boolean;
+  },
 ): RolloutResult {
   const normalizedScores = r.returns.map((x) => normalizedScore(x));
   const meanScore = mean(normalizedScores);
@@ -150,10 +161,12 @@ export function rolloutResult(
     success: r.success,
     successAtEnd: r.successAtEnd,
     lengths: r.lengths,
+    finalGoalDistance: r.finalGoalDistance ?? new Float64Array(r.returns.length).fill(NaN),
     meanReturn: mean(r.returns),
     meanScore,
     stdScore: Math.sqrt(mean(normalizedScores.map((x) => (x - meanScore) ** 2))),
     successRate: r.hasGoal ? mean(Float64Array.from(r.success)) : NaN,
+    meanFinalGoalDistance: r.hasGoal && r.finalGoalDistance ? mean(r.finalGoalDistance) : NaN,
     trajectories: r.trajectories,
     policyMs: r.policyMs,
     envMs: r.envMs,

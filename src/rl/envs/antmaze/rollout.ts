@@ -19,6 +19,7 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
   const returns = new Float64Array(total);
   const success = new Uint8Array(total);
   const lengths = new Int32Array(total);
+  const finalGoalDistance = new Float64Array(total);
   const trajectories: Float32Array[] = [];
   let policyMs = 0;
   const t0 = performance.now();
@@ -31,6 +32,8 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
       const n = Math.min(maxPar, total - start);
       env.reset();
       const obsAll = env.observations();
+      // Goals of this chunk's episodes (a done slot auto-resets and draws a new one).
+      const goals = Float64Array.from(env.goals);
       live.fill(0);
       live.fill(1, 0, n);
       for (let k = 0; k < Math.min(n, nRec - start); k++) path[k] = [obsAll[D * k]!, obsAll[D * k + 1]!];
@@ -55,6 +58,7 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
           if (res.dones[i]) {
             live[i] = 0;
             lengths[ep] = t + 1;
+            finalGoalDistance[ep] = Math.hypot(o[D * i]! - goals[2 * i]!, o[D * i + 1]! - goals[2 * i + 1]!);
             if (res.terminals[i]) success[ep] = 1;
           }
         }
@@ -68,6 +72,6 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
   }
   const envMs = performance.now() - t0 - policyMs;
   return rolloutResult(envId, (ret) => spec.normalizedScore(ret), {
-    returns, success, successAtEnd: success.slice(), lengths, trajectories, policyMs, envMs, hasGoal: true,
+    returns, success, successAtEnd: success.slice(), lengths, finalGoalDistance, trajectories, policyMs, envMs, hasGoal: true,
   });
 }
