@@ -15,6 +15,8 @@
  *                   maze2d-only `cell_occupancy` output is an empty table with the same columns.
  *  source=hdf5      a D4RL-layout or Minari-layout HDF5 file (`path`).
  *  source=arrow     an Arrow IPC file with the dataset schema (`path`), e.g. an earlier output.
+ *  source=exorl     an ExoRL episode buffer (`path`: a directory of episode .npz files, or one
+ *                   file); cheetah-run rewards are relabelled from the stored physics by default.
  *
  * For hdf5/arrow the file's content digest is part of the cache key (`fileParams`), so replacing
  * the file reruns the stage; its sha256 is also recorded in the manifest (`input_file_sha256`).
@@ -24,7 +26,8 @@ import { loadStageSchema } from '../src/engine/stage-schema.js';
 
 interface Params {
   env: string;
-  source: 'generate' | 'hdf5' | 'arrow';
+  source: 'generate' | 'hdf5' | 'arrow' | 'exorl';
+  exorl_reward?: 'stored' | 'relabel';
   path: string;
   size: number;
   noise: number;
@@ -52,7 +55,7 @@ const ANT_KEYS = ['action_noise', 'terminals_on_goal'] as const;
 const stage: StageKind<Params> = {
   kind: 'load-dataset',
   version: '1',
-  fileParams: ['path'],
+  fileParams: ['path'], // a file, or a directory (ExoRL buffers): its content digest joins the key
   description: 'Generate (D4RL maze2d procedure, or gait/exploration data for the cheetahs, on MuJoCo) or load (HDF5 D4RL/Minari, Arrow) an offline dataset; report its coverage.',
   params: loadStageSchema('load-dataset'),
   inputs: {},
@@ -159,6 +162,53 @@ const stage: StageKind<Params> = {
         generator: { procedure: 'd4rl-maze2d-waypoint', ...g.params },
         infos: g.infos,
       });
+    } else if (p.source === 'exorl') {
+      const [{ resolve, join, basename }, { readFileSync, readdirSync, statSync }] = await Promise.all([import('node:path'), import('node:fs')]);
+      const root = resolve(process.cwd(), p.path);
+      let names: string[];
+      try {
+        names = statSync(root).isDirectory() ? readdirSync(root).filter((n) => n.endsWith('.npz')).sort().map((n) => join(root, n)) : [root];
+      } catch (e) {
+        throw new Error(`load-dataset: cannot read the ExoRL buffer ${root}: ${(e as Error).message}`);
+      }
+      if (names.length === 0) throw new Error(`load-dataset: no .npz episode files in ${root}`);
+      const reward = p.exorl_reward ?? (p.env === 'cheetah-run' ? 'relabel' : 'stored');
+      let relabel: ((physics: Float64Array) => number) | undefined;
+      let sim: import('../src/rl/envs/locomotion/sim.js').CheetahSim | undefined;
+      if (reward === 'relabel') {
+        if (p.env !== 'cheetah-run') throw new Error(`load-dataset: exorl_reward 'relabel' is implemented for cheetah-run only, not ${p.env}`);
+        const { CheetahSim } = await import('../src/rl/envs/locomotion/sim.js');
+        const { runTolerance } = await import('../src/rl/envs/locomotion/specs.js');
+        const s1 = (sim = await CheetahSim.create('cheetah-run', 1));
+        relabel = (ph) => {
+          s1.setState(0, ph.subarray(0, 9), ph.subarray(9, 18));
+          return runTolerance(s1.speed(0));
+        };
+      }
+      const { exorlToTransitions } = await import('../src/rl/data/exorl.js');
+      try {
+        const files = names.map((n, i) => {
+          ctx.progress(i, names.length, 'episodes');
+          return { name: basename(n), bytes: readFileSync(n) };
+        });
+        const r = exorlToTransitions(files, { envId: p.env, obsDim: spec.obsDim, actDim: spec.actDim, reward, relabel });
+        transitions = r.transitions;
+        ctx.record('input_file', root);
+        ctx.log(`read ${r.episodes} ExoRL episodes (${r.transitions.size} transitions) from ${root}; rewards: ${reward}`);
+        // dm_control physics = qpos ++ qvel: kept as infos/qpos, infos/qvel for the cheetah (9 + 9).
+        const ph = r.infos.physics;
+        const split = spec.kind === 'locomotion' && r.physicsDim === 18;
+        if (r.physicsDim && !split) ctx.log(`physics rows of ${r.physicsDim} values are not kept (no qpos/qvel split known for ${p.env})`);
+        const n = r.transitions.size;
+        const rowsOf = (from: number) => Float32Array.from({ length: n * 9 }, (_, k) => ph[Math.floor(k / 9) * 18 + from + (k % 9)]!);
+        table = data.transitionsToTable(r.transitions, {
+          source: 'exorl',
+          generator: { path: root, episodes: r.episodes, reward },
+          infos: split ? { qpos: rowsOf(0), qvel: rowsOf(9) } : undefined,
+        });
+      } finally {
+        sim?.close();
+      }
     } else {
       const [{ resolve }, { readFileSync }, { createHash }] = await Promise.all([
         import('node:path'),

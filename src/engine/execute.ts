@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { acquireLock } from '../store/lock.js';
-import { fileDigest, Store, type Manifest } from '../store/store.js';
+import { fileDigest, pathDigest, Store, type Manifest } from '../store/store.js';
 import { removeQuietly } from '../store/fs-atomic.js';
 import type { EngineEvent, EventListener, OutputInfo } from './events.js';
 import { cacheKey } from './fingerprint.js';
@@ -81,7 +81,10 @@ export function keyFor(inst: PlannedInstance, upstream: (name: string) => Manife
 
 const digestCache = new Map<string, { size: number; mtimeMs: number; digest: string }>();
 
-/** Content digests of the files a stage's fileParams name; a missing file digests as "missing". */
+/**
+ * Content digests of the files (or directories) a stage's fileParams name; a missing path digests
+ * as "missing". File digests are memoised by size and mtime; directories are re-read every time.
+ */
 function fileDigests(inst: PlannedInstance): Record<string, string> | undefined {
   const names = inst.resolved.kind.fileParams ?? [];
   const out: Record<string, string> = {};
@@ -91,6 +94,7 @@ function fileDigests(inst: PlannedInstance): Record<string, string> | undefined 
     const path = resolve(process.cwd(), value);
     let st;
     try { st = statSync(path); } catch { out[name] = 'missing'; continue; }
+    if (st.isDirectory()) { out[name] = pathDigest(path); continue; }
     const hit = digestCache.get(path);
     if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) { out[name] = hit.digest; continue; }
     const digest = fileDigest(path);

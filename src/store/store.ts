@@ -51,6 +51,25 @@ export function fileDigest(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/**
+ * Content digest of a file, or of a directory: sha256 over its files' relative paths and
+ * content digests, sorted (a renamed, added, removed or edited file changes it).
+ */
+export function pathDigest(path: string): string {
+  if (!statSync(path).isDirectory()) return fileDigest(path);
+  const h = createHash('sha256');
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(full).isDirectory()) walk(full, r);
+      else h.update(`${r}\0${fileDigest(full)}\n`);
+    }
+  };
+  walk(path, '');
+  return h.digest('hex');
+}
+
 export class Store {
   constructor(readonly root: string) {}
 

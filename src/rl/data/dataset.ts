@@ -44,7 +44,7 @@ export interface Transitions {
   envId: string;
 }
 
-export type DatasetSource = 'generate' | 'hdf5' | 'arrow';
+export type DatasetSource = 'generate' | 'hdf5' | 'arrow' | 'exorl';
 
 export interface DatasetInfos {
   goal?: Float32Array;

@@ -125,3 +125,46 @@ test('generate antmaze-umaze-v2: the goal-reaching ant data with D4RL terminals,
   await assert.rejects(run({ env: 'antmaze-umaze-v2', size: 300, behaviour: 'gait' }), /behaviour do not apply to antmaze-umaze-v2/);
   await assert.rejects(run({ env: 'halfcheetah-v2', size: 300, behaviour: 'gait', terminals_on_goal: true }), /terminals_on_goal only applies to antmaze/);
 });
+
+test('source exorl: a directory of episode .npz files recorded on cheetah-run; rewards relabelled from physics match the env', async () => {
+  const { makeLocoVecEnv } = await import('../envs/locomotion/vec-env.js');
+  const { writeNpz } = await import('./npz.js');
+  const { Rng } = await import('../envs/rng.js');
+  const buf = join(dir, 'exorl-buffer');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(buf, { recursive: true });
+  const T = 30;
+  const envRewards: number[] = [];
+  for (let ep = 0; ep < 2; ep++) {
+    const env = await makeLocoVecEnv('cheetah-run', 1, 10 + ep);
+    const rng = new Rng(ep);
+    const obs: number[] = [], act: number[] = [0, 0, 0, 0, 0, 0], rew: number[] = [0], phys: number[] = [];
+    const snap = () => { obs.push(...env.observations()); phys.push(...env.sim.qpos.subarray(0, 9), ...env.sim.qvel.subarray(0, 9)); };
+    env.reset();
+    snap();
+    for (let t = 0; t < T; t++) {
+      const a = Float32Array.from({ length: 6 }, () => rng.uniform(-1, 1));
+      const r = env.step(a).rewards[0]!;
+      act.push(...a);
+      rew.push(0.123); // what an exploration agent stored, not the task reward
+      envRewards.push(r);
+      snap();
+    }
+    env.close();
+    const bytes = writeNpz({
+      observation: { shape: [T + 1, 17], data: obs }, action: { shape: [T + 1, 6], data: act }, reward: { shape: [T + 1, 1], data: rew },
+      discount: { shape: [T + 1, 1], data: new Array(T + 1).fill(1) }, physics: { shape: [T + 1, 18], data: phys },
+    }, { compress: true });
+    writeFileSync(join(buf, `episode_${ep}.npz`), bytes);
+  }
+  const { res } = await run({ env: 'cheetah-run', source: 'exorl', path: relative(process.cwd(), buf) });
+  const t = tableToTransitions(res.outputs['dataset'] as Table);
+  assert.equal(t.size, 2 * T);
+  assert.equal(datasetMetadata(res.outputs['dataset'] as Table).source, 'exorl');
+  t.rewards.forEach((r, i) => assert.ok(Math.abs(r - envRewards[i]!) < 1e-5, `row ${i}: relabelled ${r} vs env ${envRewards[i]}`));
+  assert.ok(envRewards.some((r) => r > 0), 'the random actions move the cheetah at some step');
+  assert.equal(t.timeouts[T - 1], 1);
+  const stored = await run({ env: 'cheetah-run', source: 'exorl', path: relative(process.cwd(), buf), exorl_reward: 'stored' });
+  assert.ok(tableToTransitions(stored.res.outputs['dataset'] as Table).rewards.every((r) => Math.abs(r - 0.123) < 1e-6));
+  await assert.rejects(run({ env: 'cheetah-run', source: 'exorl', path: relative(process.cwd(), join(dir, 'nope')) }), /cannot read the ExoRL buffer/);
+});
