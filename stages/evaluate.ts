@@ -11,12 +11,12 @@ interface Params { episodes: number; deterministic: boolean; record_trajectories
 
 const stage: StageKind<Params> = {
   kind: 'evaluate',
-  version: '3',
+  version: '4',
   description: 'Vectorised evaluation episodes of a policy: return, normalised score, success rate, trajectories.',
   params: loadStageSchema('evaluate'),
   inputs: { policy: { description: 'an extract-policy policy table' } },
   outputs: {
-    episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length, final_goal_distance (maze2d, antmaze)' },
+    episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length, final_goal_distance and final_cells_to_goal (maze2d, antmaze)' },
     trajectories: { description: 'x, y per step of the first episodes (qpos), with the maze layout in the metadata' },
   },
   async run(ctx) {
@@ -48,6 +48,7 @@ const stage: StageKind<Params> = {
         length: r.lengths,
         // Where an episode ended relative to the goal (NaN without one): shows progress when success is 0.
         final_goal_distance: r.finalGoalDistance,
+        final_cells_to_goal: r.finalCellsToGoal,
       });
       const ep: number[] = [], t: number[] = [], x: number[] = [], y: number[] = [];
       r.trajectories.forEach((xy, k) => {
@@ -67,7 +68,7 @@ const stage: StageKind<Params> = {
         outputs: { episodes, trajectories },
         summary: {
           score_mean: r.meanScore, score_std: r.stdScore, return_mean: r.meanReturn, success_rate: r.successRate,
-          final_goal_distance_mean: r.meanFinalGoalDistance,
+          final_goal_distance_mean: r.meanFinalGoalDistance, final_cells_to_goal_mean: r.meanFinalCellsToGoal,
         },
       };
     } finally {

@@ -54,7 +54,7 @@ function meta(table: import('apache-arrow').Table, key: string): string | undefi
 
 const stage: StageKind<Params> = {
   kind: 'report',
-  version: '3',
+  version: '4',
   description: 'Figures (Vega-Lite → SVG/PNG) and a self-contained HTML report from evaluation, diagnostic and training tables.',
   params: loadStageSchema('report'),
   inputs: {
@@ -109,7 +109,7 @@ const stage: StageKind<Params> = {
       rw['score'] = mean(score);
       rw['return'] = mean(ret);
       rw['success'] = mean(success);
-      rw['goal_distance'] = mean(num(t, 'final_goal_distance'));
+      rw['cells_to_goal'] = mean(num(t, 'final_cells_to_goal'));
       scoreRows.push({ method: methodOf(a), seed: seedOf(a), score: mean(score) });
     }
 
@@ -137,7 +137,7 @@ const stage: StageKind<Params> = {
 
     // Comparison table (mean ± std over seeds).
     const metricCols: [string, string][] = [
-      ['score', 'norm. score'], ['success', 'success'], ['goal_distance', 'end dist. to goal'], ['mean_std', 'policy std'], ['edge_fraction', 'on edge'],
+      ['score', 'norm. score'], ['success', 'success'], ['cells_to_goal', 'cells to goal (end)'], ['mean_std', 'policy std'], ['edge_fraction', 'on edge'],
       ['mean_norm', '‖a‖ mean'], ['q_gap', 'Q(s,π)−Q(s,a)'], ['nn_dist', 'dist. to data a'],
       ['q_grid_gap', 'max_a Q − Q(s,π)'], ['grid_edge_fraction', 'argmax_a Q on edge'],
     ];

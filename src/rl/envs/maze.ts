@@ -99,7 +99,10 @@ export function getLayout(name: MazeName): MazeLayout {
   return l;
 }
 
-export function isWall(layout: MazeLayout, i: number, j: number): boolean {
+/** What grid searches need of a layout (maze2d's and AntMaze's layouts both have it). */
+export type GridLayout = Pick<MazeLayout, 'nRows' | 'nCols' | 'wall'>;
+
+export function isWall(layout: GridLayout, i: number, j: number): boolean {
   if (i < 0 || j < 0 || i >= layout.nRows || j >= layout.nCols) return true;
   return layout.wall[i * layout.nCols + j] === 1;
 }
@@ -185,7 +188,7 @@ ${walls.join('\n')}
  * Shortest-path distances (in cell moves, 4-neighbourhood) from every cell to `target`;
  * -1 for walls and unreachable cells. Row-major like `layout.wall`.
  */
-export function bfsDistances(layout: MazeLayout, ti: number, tj: number): Int32Array {
+export function bfsDistances(layout: GridLayout, ti: number, tj: number): Int32Array {
   const { nRows, nCols } = layout;
   const dist = new Int32Array(nRows * nCols).fill(-1);
   if (isWall(layout, ti, tj)) return dist;

@@ -29,6 +29,7 @@ test('rollout: one batched policy call per step, deterministic, trajectories, su
   assert.equal(r1.successRate, 1);
   assert.ok(r1.successAtEnd.every((s) => s === 1));
   assert.ok(r1.finalGoalDistance.every((d) => d <= 0.5), 'episodes end within the goal radius');
+  assert.ok(r1.finalCellsToGoal.every((d) => d === 0), 'in the goal cell');
   assert.ok(r1.lengths.every((l) => l === 150));
   assert.equal(r1.trajectories.length, 3);
   assert.equal(r1.trajectories[0]!.length, 2 * 151);
@@ -39,6 +40,8 @@ test('rollout: one batched policy call per step, deterministic, trajectories, su
   const still = await rollout(id, (_o, n) => new Float32Array(2 * n), { episodes: 30, seed: 3 });
   for (let i = 0; i < 30; i++) assert.equal(still.success[i] === 1, still.returns[i]! > 0);
   for (let i = 0; i < 30; i++) assert.equal(still.success[i] === 1, still.finalGoalDistance[i]! <= 0.5, 'a still ball ends where it started');
+  assert.ok(still.finalCellsToGoal.every((d) => Number.isInteger(d) && d >= 0), 'a still ball is in a free cell');
+  assert.ok(still.finalCellsToGoal.some((d) => d > 0));
   await assert.rejects(rollout(id, () => new Float32Array(1), { episodes: 2, seed: 0 }), /policy must return a Float32Array of 4 values/);
 });
 

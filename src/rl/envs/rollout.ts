@@ -14,6 +14,7 @@
  * episodes end on reaching the goal (return 1) or at 700 steps (return 0).
  */
 import { makeVecEnv } from './vec-env.js';
+import { bfsDistances, physicalCell } from './maze.js';
 import { getEnvSpec, isAntMazeEnv, isLocomotionEnv } from './registry.js';
 import { rolloutLocomotion } from './locomotion/rollout.js';
 import { rolloutAntMaze } from './antmaze/rollout.js';
@@ -45,12 +46,18 @@ export interface RolloutResult {
   lengths: Int32Array;
   /** Distance to the goal at each episode's last step (maze2d, antmaze; NaN for locomotion). */
   finalGoalDistance: Float64Array;
+  /**
+   * Cells between the episode's last position and the goal cell along the maze (4-neighbour BFS;
+   * 0 = in the goal cell). Unlike the straight-line distance it shows progress round walls.
+   */
+  finalCellsToGoal: Float64Array;
   meanReturn: number;
   meanScore: number;
   stdScore: number;
   successRate: number;
-  /** Mean of finalGoalDistance (NaN without a goal). */
+  /** Means of finalGoalDistance and finalCellsToGoal (NaN without a goal). */
   meanFinalGoalDistance: number;
+  meanFinalCellsToGoal: number;
   /** Flat (x0, y0, x1, y1, ...) per recorded episode, including the initial position. */
   trajectories: Float32Array[];
   /** Wall time spent inside the policy and everything else (ms). */
@@ -72,6 +79,8 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
   const successAtEnd = new Uint8Array(total);
   const lengths = new Int32Array(total);
   const finalGoalDistance = new Float64Array(total);
+  const finalCellsToGoal = new Float64Array(total);
+  const cellsToGoal = bfsDistances(spec.layout, gx, gy);
   const trajectories: Float32Array[] = [];
   for (let k = 0; k < nRec; k++) trajectories.push(new Float32Array(2 * (T + 1)));
 
@@ -116,6 +125,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
           if (t === T - 1) {
             successAtEnd[ep] = inGoal;
             finalGoalDistance[ep] = Math.hypot(dx, dy);
+            finalCellsToGoal[ep] = cellsAway(cellsToGoal, spec.layout.nCols, physicalCell(o[4 * i]!), physicalCell(o[4 * i + 1]!));
           }
         }
         recordRow(t + 1);
@@ -127,7 +137,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
     env.close();
   }
   const envMs = performance.now() - t0 - policyMs;
-  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, finalGoalDistance, trajectories, policyMs, envMs, hasGoal: true });
+  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, finalGoalDistance, finalCellsToGoal, trajectories, policyMs, envMs, hasGoal: true });
 }
 
 /** Validated episode count, episodes stepped at once, and steps per episode. */
@@ -147,7 +157,8 @@ export function rolloutResult(
   envId: string,
   normalizedScore: (ret: number) => number,
   r: {
-    returns: Float64Array; success: Uint8Array; successAtEnd: Uint8Array; lengths: Int32Array; finalGoalDistance?: Float64Array;
+    returns: Float64Array; success: Uint8Array; successAtEnd: Uint8Array; lengths: Int32Array;
+    finalGoalDistance?: Float64Array; finalCellsToGoal?: Float64Array;
     trajectories: Float32Array[]; policyMs: number; envMs: number; hasGoal: boolean;
   },
 ): RolloutResult {
@@ -162,15 +173,24 @@ export function rolloutResult(
     successAtEnd: r.successAtEnd,
     lengths: r.lengths,
     finalGoalDistance: r.finalGoalDistance ?? new Float64Array(r.returns.length).fill(NaN),
+    finalCellsToGoal: r.finalCellsToGoal ?? new Float64Array(r.returns.length).fill(NaN),
     meanReturn: mean(r.returns),
     meanScore,
     stdScore: Math.sqrt(mean(normalizedScores.map((x) => (x - meanScore) ** 2))),
     successRate: r.hasGoal ? mean(Float64Array.from(r.success)) : NaN,
     meanFinalGoalDistance: r.hasGoal && r.finalGoalDistance ? mean(r.finalGoalDistance) : NaN,
+    meanFinalCellsToGoal: r.hasGoal && r.finalCellsToGoal ? mean(r.finalCellsToGoal) : NaN,
     trajectories: r.trajectories,
     policyMs: r.policyMs,
     envMs: r.envMs,
   };
+}
+
+/** BFS cells from (i, j) to the goal (`dist` from bfsDistances); NaN inside a wall or off the grid. */
+export function cellsAway(dist: Int32Array, nCols: number, i: number, j: number): number {
+  if (i < 0 || j < 0 || j >= nCols || i * nCols + j >= dist.length) return NaN;
+  const d = dist[i * nCols + j]!;
+  return d < 0 ? NaN : d;
 }
 
 function mean(a: ArrayLike<number>): number {

@@ -30,6 +30,7 @@ test('antmaze rollout: the waypoint controller as a batch policy succeeds and en
   assert.deepEqual(Array.from(r.returns), [1, 1, 1], 'sparse reward: 1 on the terminating step only');
   assert.equal(r.meanScore, 100);
   assert.ok(Array.from(r.finalGoalDistance).every((d) => d <= 0.5), `ends within the goal radius: ${Array.from(r.finalGoalDistance)}`);
+  assert.deepEqual(Array.from(r.finalCellsToGoal), [0, 0, 0], 'in the goal cell');
   assert.equal(r.trajectories.length, 2);
   const xy = r.trajectories[0]!;
   assert.equal(xy.length, 2 * (r.lengths[0]! + 1), 'start position + one point per step');
@@ -43,4 +44,6 @@ test('antmaze rollout: the waypoint controller as a batch policy succeeds and en
   assert.equal(idle.meanScore, 0);
   // The goal region lies 8–9.5 m up the U from the start (straight-line distance).
   assert.ok(idle.meanFinalGoalDistance > 7.5 && idle.meanFinalGoalDistance < 10, `idle ant ends ${idle.meanFinalGoalDistance} m from the goal`);
+  // …but 6 cells away along the U: (1,1) → (1,2) → (1,3) → (2,3) → (3,3) → (3,2) → (3,1).
+  assert.deepEqual(Array.from(idle.finalCellsToGoal), [6, 6]);
 });

@@ -6,7 +6,9 @@
  * (zero actions, ignored) until every episode of the chunk is done. `success` = reached the goal; `successAtEnd` is the same (the
  * episode stops there). Trajectories are the torso's world (x, y).
  */
-import { rolloutBounds, rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
+import { cellsAway, rolloutBounds, rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
+import { bfsDistances } from '../maze.js';
+import { cellOf, getAntMazeLayout } from './model.js';
 import { getAntMazeSpec } from './specs.js';
 import { makeAntMazeVecEnv } from './vec-env.js';
 
@@ -20,6 +22,9 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
   const success = new Uint8Array(total);
   const lengths = new Int32Array(total);
   const finalGoalDistance = new Float64Array(total);
+  const finalCellsToGoal = new Float64Array(total);
+  const layout = getAntMazeLayout(spec.maze);
+  const cellsToGoal = bfsDistances(layout, layout.goal[0], layout.goal[1]);
   const trajectories: Float32Array[] = [];
   let policyMs = 0;
   const t0 = performance.now();
@@ -59,6 +64,7 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
             live[i] = 0;
             lengths[ep] = t + 1;
             finalGoalDistance[ep] = Math.hypot(o[D * i]! - goals[2 * i]!, o[D * i + 1]! - goals[2 * i + 1]!);
+            finalCellsToGoal[ep] = cellsAway(cellsToGoal, layout.nCols, ...cellOf(layout, o[D * i]!, o[D * i + 1]!));
             if (res.terminals[i]) success[ep] = 1;
           }
         }
@@ -72,6 +78,6 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
   }
   const envMs = performance.now() - t0 - policyMs;
   return rolloutResult(envId, (ret) => spec.normalizedScore(ret), {
-    returns, success, successAtEnd: success.slice(), lengths, finalGoalDistance, trajectories, policyMs, envMs, hasGoal: true,
+    returns, success, successAtEnd: success.slice(), lengths, finalGoalDistance, finalCellsToGoal, trajectories, policyMs, envMs, hasGoal: true,
   });
 }
