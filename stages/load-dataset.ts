@@ -54,14 +54,14 @@ const ANT_KEYS = ['action_noise', 'terminals_on_goal'] as const;
 
 const stage: StageKind<Params> = {
   kind: 'load-dataset',
-  version: '1',
+  version: '2',
   fileParams: ['path'], // a file, or a directory (ExoRL buffers): its content digest joins the key
   description: 'Generate (D4RL maze2d procedure, or gait/exploration data for the cheetahs, on MuJoCo) or load (HDF5 D4RL/Minari, Arrow) an offline dataset; report its coverage.',
   params: loadStageSchema('load-dataset'),
   inputs: {},
   outputs: {
     dataset: { description: 'transitions: observations, actions, next_observations, rewards, terminals, timeouts, infos/*' },
-    action_hist: { description: 'action histogram over the action box: a0, a1 (bin centres), count, fraction' },
+    action_hist: { description: 'action histogram over the action box: a0, a1 (bin centres), count, fraction; metadata coverage_summary = the coverage figures as JSON' },
     cell_occupancy: { description: 'visits per maze cell: row, col, free, count, fraction (empty for locomotion envs)' },
     episodes: { description: 'per-episode start, length, return' },
   },
@@ -265,9 +265,13 @@ const stage: StageKind<Params> = {
       actionHigh: spec.actionHigh,
       ...(spec.kind === 'maze2d' ? { layout: spec.layout } : {}),
     });
+    // The coverage figures travel with the histogram (a small table) so reports can show them.
+    const { withMetadata } = await import('./lib/train-loop.js');
+    const coverageSummary: Record<string, number> = {};
+    for (const [k, v] of Object.entries(c.summary)) if (typeof v === 'number' && Number.isFinite(v)) coverageSummary[k] = v;
     const outputs: Record<string, OutputValue> = {
       dataset: table,
-      action_hist: c.tables.action_hist,
+      action_hist: await withMetadata(c.tables.action_hist, { coverage_summary: JSON.stringify(coverageSummary), env_id: p.env }),
       episodes: c.tables.episodes,
     };
     if (c.tables.cell_occupancy) outputs['cell_occupancy'] = c.tables.cell_occupancy;

@@ -62,6 +62,7 @@ const stage: StageKind<Params> = {
     trajectories: { description: 'evaluate.trajectories tables (episode, t, x, y)', many: true, optional: true },
     diagnostics: { description: 'diagnose.actions tables (policy and data actions, std, Q values at dataset states)', many: true, optional: true },
     curves: { description: 'training curves in long format (step, metric, value)', many: true, optional: true },
+    coverage: { description: 'load-dataset.action_hist tables: their coverage_summary metadata gives one row per dataset', many: true, optional: true },
   },
   outputs: {
     html: { description: 'the self-contained HTML report' },
@@ -161,7 +162,34 @@ const stage: StageKind<Params> = {
     const arrowCols: Record<string, unknown> = { method: comparison['method'], seeds: Int32Array.from(comparison['seeds'] as number[]) };
     for (const [k, v] of Object.entries(comparison)) if (k !== 'method' && k !== 'seeds') arrowCols[k] = Float64Array.from(v as number[]);
     outputs['comparison'] = tableFromArrays(arrowCols as Record<string, Float64Array>) as unknown as OutputValue;
-    const text = `${p.title}\n${agg.text}`;
+    // Dataset coverage: one row per dataset (setting), from the load-dataset stages' figures.
+    const covCols: [string, string][] = [
+      ['transitions', 'transitions'], ['action_coarse_occupied_fraction', 'coarse occupancy'], ['action_coarse_entropy', 'coarse entropy'],
+      ['action_hist_entropy', 'marginal entropy'], ['action_edge_fraction', 'on edge'], ['action_std_mean', 'action std'], ['cells_visited_fraction', 'cells visited'],
+    ];
+    const covRows: Record<string, unknown>[] = [];
+    for (const a of list(ctx.inputs['coverage'])) {
+      const t = await a.table();
+      const js = meta(t, 'coverage_summary');
+      if (!js) throw new Error(`coverage input ${a.instance} has no coverage_summary metadata (connect load-dataset's action_hist output)`);
+      covRows.push({ dataset: settingOf(a) || meta(t, 'env_id') || a.instance, ...(JSON.parse(js) as Record<string, number>) });
+    }
+    let covText = '';
+    if (covRows.length) {
+      const cols = covCols.filter(([k]) => covRows.some((x) => typeof x[k] === 'number'));
+      const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : '');
+      const header = ['dataset', ...cols.map(([, l]) => l)];
+      const body = covRows.map((x) => [String(x['dataset']), ...cols.map(([k]) => fmt(x[k]))]);
+      sections.push({
+        title: 'Dataset coverage',
+        text: 'Action coverage of each dataset (load-dataset): coarse occupancy = fraction of the 4^d cells of the action box that hold data; entropies are normalised to [0, 1]; on edge = fraction of action components at the box bound.',
+        table: { columns: header, rows: body },
+      });
+      const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+      const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+      covText = `\nDataset coverage\n${line(header)}\n${w.map((n) => '─'.repeat(n)).join('  ')}\n${body.map(line).join('\n')}\n`;
+    }
+    const text = `${p.title}\n${agg.text}${covText}`;
     outputs['summary'] = { bytes: new TextEncoder().encode(text + '\n'), ext: 'txt', mediaType: 'text/plain' };
     sections.push({
       title: 'Comparison',

@@ -20,7 +20,11 @@ test('antmaze-compare (quick profile) end to end', { timeout: 600_000 }, async (
   for (const m of ['awr', 'ddpg', 'awr-discrete']) assert.match(r.stdout, new RegExp(`^${m} +-?\\d`, 'm'));
   const reportPath = /^report: (.+\.html)$/m.exec(r.stdout)?.[1];
   assert.ok(reportPath && existsSync(reportPath));
-  assert.ok(readFileSync(reportPath, 'utf8').includes('Evaluation rollouts'), 'ant rollouts drawn over the maze');
+  const html = readFileSync(reportPath, 'utf8');
+  assert.ok(html.includes('Evaluation rollouts'), 'ant rollouts drawn over the maze');
+  assert.ok(html.includes('Dataset coverage'), 'one coverage row per dataset');
+  assert.match(r.stdout, /^antmaze-umaze-v2 +5000 +0\.\d+/m, 'the terminal summary lists the dataset with its coverage');
+  assert.match(r.stdout, /cells to goal \(end\)/);
 
   const show = async (stage: string) =>
     JSON.parse((await runCli(['show', file, stage, '--json', '--profile', 'quick', '--store', join(dir, 'store')], dir)).stdout) as {
