@@ -54,7 +54,7 @@ function meta(table: import('apache-arrow').Table, key: string): string | undefi
 
 const stage: StageKind<Params> = {
   kind: 'report',
-  version: '4',
+  version: '5',
   description: 'Figures (Vega-Lite → SVG/PNG) and a self-contained HTML report from evaluation, diagnostic and training tables.',
   params: loadStageSchema('report'),
   inputs: {
@@ -234,9 +234,11 @@ const stage: StageKind<Params> = {
     }
     const traj: { method: string; episode: string; t: number; x: number; y: number }[] = [];
     let layout: string | undefined;
+    let axisTitles: [string, string] | undefined;
     for (const a of list(ctx.inputs['trajectories'])) {
       const t = await a.table();
       layout ??= meta(t, 'layout');
+      if (meta(t, 'frame') === 'antmaze-world') axisTitles ??= [`row (world y / ${meta(t, 'cell_size')} m)`, `column (world x / ${meta(t, 'cell_size')} m)`];
       const ep = num(t, 'episode'), tt = num(t, 't'), x = num(t, 'x'), y = num(t, 'y');
       if (!ep || !tt || !x || !y) throw new Error(`trajectories input ${a.instance} needs columns episode, t, x, y`);
       const method = methodOf(a);
@@ -245,7 +247,7 @@ const stage: StageKind<Params> = {
       for (let i = 0; i < ep.length; i++) if (ep[i]! < p.trajectories_per_method) traj.push({ method, episode: `${seed}/${ep[i]}`, t: tt[i]!, ...toPlot(x[i]!, y[i]!) });
     }
     if (traj.length && layout) {
-      sections.push({ title: 'Evaluation rollouts', images: [await figure('fig_maze', r.mazeTrajectories(layout, traj, undefined, { title: 'Rollouts', maxEpisodesPerMethod: p.trajectories_per_method }), 'Deterministic evaluation rollouts over the maze')] });
+      sections.push({ title: 'Evaluation rollouts', images: [await figure('fig_maze', r.mazeTrajectories(layout, traj, undefined, { title: 'Rollouts', maxEpisodesPerMethod: p.trajectories_per_method, axisTitles }), 'Deterministic evaluation rollouts over the maze')] });
     }
     if (p.notes) sections.unshift({ title: 'Notes', text: p.notes });
 

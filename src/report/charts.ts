@@ -501,6 +501,8 @@ export interface MazeOptions extends ChartOptions {
   cellPx?: number;
   /** Mark each episode's first point with a hollow circle (default true). */
   showStarts?: boolean;
+  /** Axis titles [vertical, horizontal] (default the maze2d qpos coordinates). */
+  axisTitles?: [string, string];
 }
 
 /** Maze layout rows from an array, or one string with '\n' or '/' between rows. */
@@ -567,8 +569,8 @@ export function mazeTrajectories(
   const hScale = { domain: [c(0) - 0.5, c(nCols - 1) + 0.5], nice: false, zero: false };
   const vScale = { domain: [c(0) - 0.5, c(nRows - 1) + 0.5], nice: false, zero: false, reverse: true };
   const ticks = (n: number) => Array.from({ length: n }, (_, k) => Math.round((origin === 0 ? c(k) : ball(k)) * 1000) / 1000);
-  const hAxis = { title: 'qpos[1] (column)', values: ticks(nCols), grid: false, labelFontSize: 9, format: '~g' };
-  const vAxis = { title: 'qpos[0] (row)', values: ticks(nRows), grid: false, labelFontSize: 9, format: '~g' };
+  const hAxis = { title: opts.axisTitles?.[1] ?? 'qpos[1] (column)', values: ticks(nCols), grid: false, labelFontSize: 9, format: '~g' };
+  const vAxis = { title: opts.axisTitles?.[0] ?? 'qpos[0] (row)', values: ticks(nRows), grid: false, labelFontSize: 9, format: '~g' };
   if (origin === 0) {
     hAxis.title = 'world y';
     vAxis.title = 'world x';

@@ -122,6 +122,9 @@ test('mazeTrajectories: walls as rects, a line per episode, goal from the layout
   assert.ok(walls.some((w) => Math.abs(w.v0 - -0.7) < 1e-9 && Math.abs(w.h0 - -0.7) < 1e-9));
   assert.equal(s.spec.layer[0].encoding.y.scale.reverse, true);
   checkPng(r);
+  // AntMaze: positions are world metres mapped onto cells; the axes say so.
+  const ant = await renderSvg(mazeTrajectories(UMAZE, traj, undefined, { axisTitles: ['row (world y / 4 m)', 'column (world x / 4 m)'] }));
+  assert.ok(roleTexts(ant, 'role-axis-title').includes('row (world y / 4 m)'));
 });
 
 test('parseLayout accepts arrays, / and newline separated strings', () => {
