@@ -38,15 +38,6 @@ export class Critic {
     return this.spec.actDim;
   }
 
-  /** Q(s, a) reduced over the twins, [B, 1]; differentiable w.r.t. act (DDPG). */
-  q(obs: tf.Tensor2D, act: tf.Tensor2D, reduce: QReduce = 'min'): tf.Tensor2D {
-    const sa = tf.concat([obs, act], 1);
-    if (reduce === 'q1') return this.q1.apply(sa);
-    const a = this.q1.apply(sa);
-    const b = this.q2.apply(sa);
-    return reduce === 'min' ? tf.minimum(a, b) : tf.mul(tf.add(a, b), 0.5);
-  }
-
   /**
    * Q(s, a) reduced over the twins [B, 1] and its gradient w.r.t. the action, ∂q_b/∂a_b [B, actDim],
    * without a tape (DDPG's actor step backpropagates it through the actor). Row b's value depends

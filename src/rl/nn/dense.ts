@@ -1,25 +1,22 @@
 /**
- * Dense layers and MLPs with a hand-written backward pass (tf.customGrad).
+ * MLPs with a hand-written backward pass and no autograd tape: the training steps (iql.ts,
+ * extract.ts) run `mlpForward`, compute dL/d(out) from their loss by hand, and backpropagate with
+ * `mlpBackward` into per-parameter gradients (and dL/dx where asked).
  *
- * Why: on the tfjs wasm backend a matmul runs on XNNPACK only when neither operand is
- * transposed (and the batch dimension is 1); autograd's matmul gradient uses transposed
- * operands and falls back to a slow scalar loop (DESIGN §3, ≈4x slower end to end). The
- * backward here materialises the transposes with `tf.transpose` and feeds untransposed
- * matMuls:
+ * Why: tfjs autograd records every op and its matmul gradient uses transposed operands, which the
+ * wasm backend runs on a slow scalar loop instead of XNNPACK (DESIGN §3, ≈4x slower end to end).
+ * The backward here picks its kernels per backend:
  *
- *   forward   y  = act(x·W + b)                       (one fused matMul+bias+relu)
+ *   forward   y  = act(x·W + b)
  *   backward  g  = dy ⊙ act'(y)
- *             dW = transpose(x) · g,  db = Σ_rows g,  dx = g · transpose(W)
+ *             dW = xᵀ · g,  db = Σ_rows g,  dx = g · Wᵀ
  *
  * Parameters of an MLP with sizes [in, h1, ..., out] are the list [W0, b0, W1, b1, ...],
  * W_l of shape [size_l, size_{l+1}], b_l of shape [size_{l+1}]; ReLU between layers, linear
- * output. A whole MLP is ONE custom-gradient node on the tape (fewer tape entries, and the
- * backward skips work nobody asked for).
+ * output.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../envs/rng.js';
-
-export type Activation = 'relu' | 'linear';
 
 /** Shapes of [W0, b0, W1, b1, ...] for layer sizes [in, h1, ..., out]. */
 export function mlpShapes(sizes: readonly number[]): number[][] {
@@ -112,85 +109,8 @@ export function isNativeBackend(): boolean {
   return tf.getBackend() === 'tensorflow';
 }
 
-/** Forward through all layers; returns the activations [x, a1, ..., a_{L-1}] and the output. */
-function forwardActs(x: tf.Tensor2D, params: readonly tf.Tensor[]): { acts: tf.Tensor2D[]; out: tf.Tensor2D } {
-  const { acts, out } = mlpForward(x, params);
-  return { acts: acts as tf.Tensor2D[], out: out as tf.Tensor2D };
-}
-
-/**
- * Backward through all layers given dL/d(out). `Wt[l]` are the transposed weights (computed
- * here with tf.transpose when not supplied, e.g. cached for a frozen net).
- */
-function backwardActs(
-  dy: tf.Tensor2D,
-  acts: readonly tf.Tensor2D[],
-  Ws: readonly tf.Tensor[],
-  opts: { paramGrads: boolean; inputGrad: boolean; Wt?: readonly tf.Tensor2D[] },
-): { dx: tf.Tensor2D | null; grads: tf.Tensor[] } {
-  const params: tf.Tensor[] = [];
-  for (let l = 0; l < acts.length; l++) params.push((Ws[l] ?? opts.Wt?.[l]) as tf.Tensor, null as unknown as tf.Tensor);
-  const { dx, grads } = mlpBackward(dy, { acts: acts.slice(), out: dy }, params, opts);
-  return { dx: dx as tf.Tensor2D | null, grads };
-}
-
 // ---------------------------------------------------------------------------------------------
-// Public ops
-
-/**
- * One dense layer y = act(x·W + b) with the transposed-copy backward. The building block the
- * MLP below unrolls; exported for the gradient checks.
- */
-export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor2D {
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xi, Wi, bi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-    const save = args[3] as tf.GradSaveFunc;
-    const y = tf.fused.matMul({ a: xi, b: Wi, bias: bi, activation });
-    save([xi, Wi, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, Ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const g = activation === 'relu' ? tf.mul(dy, tf.step(ys)) : (dy as tf.Tensor2D);
-        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
-      },
-    };
-  });
-  return op(x, W, b) as tf.Tensor2D;
-}
-
-/**
- * MLP forward, differentiable w.r.t. the input and all parameters (one tape node).
- * `inputGrad: false` (default) returns zeros for dx and skips the first layer's dx matmul:
- * use it when x is data. Set it when gradients must flow into x (DDPG through a critic).
- */
-export function mlp(x: tf.Tensor2D, params: readonly tf.Tensor[], opts: { inputGrad?: boolean } = {}): tf.Tensor2D {
-  const inputGrad = opts.inputGrad ?? false;
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    const xi = args[0] as tf.Tensor2D;
-    const ps = args.slice(1, -1) as tf.Tensor[];
-    const xShape = xi.shape;
-    const { acts, out } = forwardActs(xi, ps);
-    save([...acts, ...ps.filter((_, i) => i % 2 === 0)]);
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const L = ps.length / 2;
-        const savedActs = saved.slice(0, L) as tf.Tensor2D[];
-        const savedWs = saved.slice(L);
-        const { dx, grads } = backwardActs(dy as tf.Tensor2D, savedActs, savedWs, { paramGrads: true, inputGrad });
-        return [dx ?? tf.zeros(xShape), ...grads];
-      },
-    };
-  });
-  return op(x, ...params) as tf.Tensor2D;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tape-free passes: the training steps (iql.ts, extract.ts) run the forward with mlpForward, get
-// dL/d(out) from their loss by hand (or by autograd of the loss head alone), and backpropagate
-// with mlpBackward. No tape, no saved-tensor clones, no split/concat gradients of a flat vector.
+// Tape-free passes
 
 /** Activations [x, a1, ..., a_{L-1}] and the output of one forward pass. */
 export interface MlpPass {
@@ -273,8 +193,8 @@ export function mlpInfer(x: tf.Tensor2D, params: readonly tf.Tensor[]): tf.Tenso
 }
 
 /**
- * A frozen MLP (a trained critic used by policy extraction): parameters are constants, the
- * transposed weights are computed once, and `apply` is differentiable w.r.t. its input only.
+ * A frozen MLP (a trained critic used by policy extraction): parameters are constants and the
+ * transposed weights are computed once (mlpBackward's `Wt`, for gradients w.r.t. the input only).
  */
 export class FrozenMlp {
   readonly params: tf.Tensor[];
@@ -284,23 +204,6 @@ export class FrozenMlp {
   constructor(params: readonly tf.Tensor[]) {
     this.params = params.map((p) => tf.keep(p.clone()));
     this.Wt = this.params.filter((_, i) => i % 2 === 0).map((W) => tf.keep(tf.transpose(W as tf.Tensor2D)));
-  }
-
-  /** Forward; gradients flow to x (never to the parameters). */
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const xi = args[0] as tf.Tensor2D;
-      const save = args[1] as tf.GradSaveFunc;
-      const { acts, out } = forwardActs(xi, this.params);
-      save(acts);
-      return {
-        value: out,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          backwardActs(dy as tf.Tensor2D, saved as tf.Tensor2D[], [], { paramGrads: false, inputGrad: true, Wt: this.Wt })
-            .dx!,
-      };
-    });
-    return op(x) as tf.Tensor2D;
   }
 
   /** Forward without tape. */

@@ -3,15 +3,10 @@ import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend.js';
-import { dense, FrozenMlp, initMlp, mlp, mlpShapes, ParamLayout } from './dense.js';
+import { FrozenMlp, initMlp, mlpBackward, mlpForward, mlpShapes, ParamLayout } from './dense.js';
 import { cosineLr, FlatAdam, polyak } from './adam.js';
 import { readMetadata, tableToWeights, weightsToTable } from './serialize.js';
 import { Rng } from '../envs/rng.js';
-
-function rand(rng: Rng, shape: number[], scale = 1): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale), shape);
-}
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, label: string): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
@@ -69,77 +64,66 @@ test('wasm contiguous Slice/SplitV fast path matches the cpu backend', async () 
   assert.deepEqual(w, c);
 });
 
-test('dense (custom gradient) matches tfjs autograd and finite differences', async () => {
-  await initBackend('wasm');
-  const rng = new Rng(1);
-  for (const act of ['linear', 'relu'] as const) {
-    const x = rand(rng, [5, 3]) as tf.Tensor2D;
-    const W = rand(rng, [3, 4]) as tf.Tensor2D;
-    const b = rand(rng, [4]) as tf.Tensor1D;
-    const R = rand(rng, [5, 4]);
-    const lossCustom = (xx: tf.Tensor, WW: tf.Tensor, bb: tf.Tensor) =>
-      tf.sum(tf.mul(dense(xx as tf.Tensor2D, WW as tf.Tensor2D, bb as tf.Tensor1D, act), R));
-    const lossPlain = (xx: tf.Tensor, WW: tf.Tensor, bb: tf.Tensor) => {
-      const z = tf.add(tf.matMul(xx, WW), bb);
-      return tf.sum(tf.mul(act === 'relu' ? tf.relu(z) : z, R));
-    };
-    const gc = tf.grads(lossCustom)([x, W, b]).map((g) => g.dataSync());
-    const gp = tf.grads(lossPlain)([x, W, b]).map((g) => g.dataSync());
-    for (let i = 0; i < 3; i++) assertClose(gc[i]!, gp[i]!, 1e-5, `${act} autograd grad ${i}`);
+test('mlpBackward matches tfjs autograd of the plain MLP and finite differences, on cpu and wasm; FrozenMlp input gradients; no leaks', async () => {
+  const rng = new Rng(2);
+  const sizes = [3, 8, 6, 2];
+  const init = initMlp(sizes, rng);
+  const xv = Float32Array.from({ length: 7 * 3 }, () => rng.normal());
+  const Rv = Float32Array.from({ length: 7 * 2 }, () => rng.normal());
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await initBackend(backend);
+    const ps = init.map((a, i) => tf.tensor(a, mlpShapes(sizes)[i]!));
+    const x = tf.tensor2d(xv, [7, 3]);
+    const R = tf.tensor2d(Rv, [7, 2]);
+    // L = Σ R ⊙ MLP(x): dL/d(out) = R.
+    const handGrads = () =>
+      tf.tidy(() => {
+        const pass = mlpForward(x, ps);
+        const { grads, dx } = mlpBackward(R, pass, ps, { inputGrad: true });
+        return [dx!, ...grads].map((g) => Array.from(g.dataSync()));
+      });
+    handGrads(); // first use caches a ones row for this batch size (wasm)
+    const before = tf.memory().numTensors;
+    const hand = handGrads();
+    const plain = tf.tidy(() =>
+      tf.grads((xx: tf.Tensor, ...p: tf.Tensor[]) => tf.sum(tf.mul(plainMlp(xx as tf.Tensor2D, p), R)))([x, ...ps]).map((g) => Array.from(g.dataSync())),
+    );
+    hand.forEach((g, i) => assertClose(g, plain[i]!, 1e-5, `${backend} grad ${i}`));
+    assertClose(tf.tidy(() => mlpForward(x, ps).out.dataSync()), tf.tidy(() => plainMlp(x, ps).dataSync()), 1e-5, `${backend} forward`);
+    // Without inputGrad nothing is computed for x.
+    assert.equal(tf.tidy(() => (mlpBackward(R, mlpForward(x, ps), ps).dx === null ? 1 : 0)), 1);
 
-    // Central finite differences on every entry of W (float32 forward: eps 1e-3, loose
-    // tolerance; with this seed no ReLU pre-activation is within eps·|x| of its kink).
+    // Central finite differences on every entry of the first weight matrix (float32 forward:
+    // eps 1e-3, loose tolerance; with this seed no ReLU pre-activation is within eps of its kink).
     const eps = 1e-3;
-    const Wv = W.dataSync() as Float32Array;
-    const fd = new Float32Array(Wv.length);
-    for (let i = 0; i < Wv.length; i++) {
+    const W0 = init[0]!;
+    const fd = new Float32Array(W0.length);
+    for (let i = 0; i < W0.length; i++) {
       const f = (d: number) =>
         tf.tidy(() => {
-          const Wp = Float32Array.from(Wv);
+          const Wp = Float32Array.from(W0);
           Wp[i] = Wp[i]! + d;
-          return lossCustom(x, tf.tensor2d(Wp, [3, 4]), b).dataSync()[0]!;
+          return tf.sum(tf.mul(mlpForward(x, [tf.tensor2d(Wp, [3, 8]), ...ps.slice(1)]).out, R)).dataSync()[0]!;
         });
       fd[i] = (f(eps) - f(-eps)) / (2 * eps);
     }
-    assertClose(gc[1]!, fd, 2e-2, `${act} finite-difference dW`);
+    assertClose(hand[1]!, fd, 2e-2, `${backend} finite-difference dW0`);
     // A wrong backward must be detectable: the transposed gradient differs.
-    assert.ok(Math.abs(gc[1]![1]! - gc[1]![4]!) > 1e-3);
-    tf.dispose([x, W, b, R]);
-  }
-});
+    assert.ok(Math.abs(hand[1]![1]! - hand[1]![8]!) > 1e-3);
 
-test('mlp and FrozenMlp gradients match autograd of the plain MLP; no tensors leak', async () => {
+    // Frozen: input gradient through the cached transposed weights, no parameter gradients.
+    const frozen = new FrozenMlp(ps);
+    const gx = tf.tidy(() => {
+      const r = mlpBackward(R, mlpForward(x, frozen.params), frozen.params, { paramGrads: false, inputGrad: true, Wt: frozen.Wt });
+      assert.ok(r.grads.every((g) => g === undefined));
+      return Array.from(r.dx!.dataSync());
+    });
+    assertClose(gx, plain[0]!, 1e-5, `${backend} frozen dx`);
+    frozen.dispose();
+    assert.equal(tf.memory().numTensors, before, `${backend}: no tensors leak`);
+    tf.dispose([...ps, x, R]);
+  }
   await initBackend('wasm');
-  const rng = new Rng(2);
-  const sizes = [3, 8, 6, 2];
-  const ps = initMlp(sizes, rng).map((a, i) => tf.tensor(a, mlpShapes(sizes)[i]!));
-  const x = rand(rng, [7, 3]) as tf.Tensor2D;
-  const R = rand(rng, [7, 2]);
-  const customGrads = () =>
-    tf.tidy(() =>
-      tf.grads((xx: tf.Tensor, ...p: tf.Tensor[]) => tf.sum(tf.mul(mlp(xx as tf.Tensor2D, p, { inputGrad: true }), R)))([x, ...ps]).map((g) =>
-        Array.from(g.dataSync()),
-      ),
-    );
-  customGrads(); // first use caches a ones row for this batch size
-  const before = tf.memory().numTensors;
-  const custom = customGrads();
-  const plain = tf.tidy(() =>
-    tf.grads((xx: tf.Tensor, ...p: tf.Tensor[]) => tf.sum(tf.mul(plainMlp(xx as tf.Tensor2D, p), R)))([x, ...ps]).map((g) => Array.from(g.dataSync())),
-  );
-  custom.forEach((g, i) => assertClose(g, plain[i]!, 1e-5, `mlp grad ${i}`));
-  // Forward values agree too.
-  assertClose(tf.tidy(() => mlp(x, ps).dataSync()), tf.tidy(() => plainMlp(x, ps).dataSync()), 1e-5, 'mlp forward');
-  // Without inputGrad the x-gradient is zero (skipped), parameters unchanged.
-  const noIn = tf.tidy(() => Array.from(tf.grad((xx: tf.Tensor) => tf.sum(mlp(xx as tf.Tensor2D, ps)))(x).dataSync()));
-  assert.ok(noIn.every((v) => v === 0));
-  // Frozen: gradient w.r.t. the input only.
-  const frozen = new FrozenMlp(ps);
-  const gx = tf.tidy(() => Array.from(tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(frozen.apply(xx as tf.Tensor2D), R)))(x).dataSync()));
-  assertClose(gx, plain[0]!, 1e-5, 'frozen dx');
-  frozen.dispose();
-  assert.equal(tf.memory().numTensors, before);
-  tf.dispose([...ps, x, R]);
 });
 
 test('ParamLayout packs, unpacks and splits differentiably', async () => {
