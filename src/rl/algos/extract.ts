@@ -31,6 +31,7 @@ import type { Critic, QReduce } from './critic.js';
 import {
   actionsToBins,
   binCenters,
+  categoricalStatsOfLogp,
   gaussianEntropy,
   mlpSizesFor,
   Policy,
@@ -173,7 +174,6 @@ export function createExtractor(
       ? tf.keep(tf.tensor2d(actionsToBins(data.actions, cfg.bins, cfg.actLow, cfg.actHigh), [data.size, actDim], 'int32'))
       : null;
   const centers = method === 'awr-discrete' ? tf.keep(tf.tensor1d(binCenters(cfg.bins, cfg.actLow, cfg.actHigh))) : null;
-  const centerSq = centers ? tf.keep(tf.square(centers)) : null;
   const precompute =
     usesWeights &&
     (cfg.precomputeWeights === 'always' || (cfg.precomputeWeights === 'auto' && cfg.steps * cfg.batchSize >= data.size));
@@ -192,8 +192,6 @@ export function createExtractor(
   }
 
   const native = isNativeBackend();
-  const logStdOk =
-    method === 'awr' ? (logStd: tf.Tensor) => tf.cast(tf.logicalAnd(tf.greaterEqual(logStd, cfg.logStdMin), tf.lessEqual(logStd, cfg.logStdMax)), 'float32') : null;
 
   /**
    * One actor step without a tape: forward through the actor (mlpForward), dL/d(actor output) by
@@ -223,13 +221,15 @@ export function createExtractor(
       let metrics: tf.Tensor[];
       if (method === 'awr') {
         const mean = tf.tanh(pass.out);
-        const logStd = tf.clipByValue(p[nMlp]!, cfg.logStdMin, cfg.logStdMax);
+        const rawLogStd = p[nMlp]!;
+        const logStd = tf.clipByValue(rawLogStd, cfg.logStdMin, cfg.logStdMax);
+        const inClip = tf.cast(tf.logicalAnd(tf.greaterEqual(rawLogStd, cfg.logStdMin), tf.lessEqual(rawLogStd, cfg.logStdMax)), 'float32');
         const diff = tf.sub(a, mean);
         const dI = tf.mul(diff, tf.exp(tf.mul(logStd, -2))); // (a − μ)/σ²
         dOut = tf.mul(tf.mul(dI, tf.mul(w!, -1 / B)), tf.sub(1, tf.square(mean)));
         const wz2 = tf.sum(tf.mul(tf.mul(diff, dI), w!), 0); // Σ_b w_b z²_bd  [D]
         const sumW = tf.sum(w!);
-        dExtra = [tf.mul(tf.div(tf.sub(sumW, wz2), B), logStdOk!(p[nMlp]!))];
+        dExtra = [tf.mul(tf.div(tf.sub(sumW, wz2), B), inClip)];
         const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
         const loss = tf.div(tf.add(tf.mul(tf.sum(wz2), 0.5), tf.mul(sumW, tf.sum(tf.add(logStd, halfLog2Pi)))), B);
         metrics = [loss, tf.mean(tf.exp(logStd)), gaussianEntropy(logStd as tf.Tensor1D), tf.div(sumW, B), clippedFrac(w!), nan, meanRowSq(diff)];
@@ -253,12 +253,9 @@ export function createExtractor(
         const wB = tf.reshape(w!, [B, 1, 1]);
         dOut = tf.reshape(tf.mul(tf.sub(prob, onehot), tf.div(wB, B)), [B, actDim * K]);
         const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(onehot, logp), wB))), B);
-        const m1 = tf.sum(tf.mul(prob, centers!), -1);
-        const m2 = tf.sum(tf.mul(prob, centerSq!), -1);
-        const std = tf.mean(tf.sqrt(tf.relu(tf.sub(m2, tf.square(m1)))));
-        const entropy = tf.div(tf.neg(tf.sum(tf.mul(prob, logp))), B);
+        const st = categoricalStatsOfLogp(logp, centers!);
         const mode = tf.gather(centers!, tf.argMax(logits, -1));
-        metrics = [loss as tf.Scalar, std, entropy as tf.Scalar, tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
+        metrics = [loss as tf.Scalar, tf.mean(st.std), tf.mean(st.entropy), tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
       }
       const grads = mlpBackward(dOut, pass, actor, { native }).grads;
       adam.step(tf.concat([...grads, ...dExtra].map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D, lr);
@@ -365,7 +362,7 @@ export function createExtractor(
     stats: (obs, n) => withPolicy((p) => p.stats(obs, n)),
     datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
     dispose() {
-      for (const t of [bins, centers, centerSq, weights]) t?.dispose();
+      for (const t of [bins, centers, weights]) t?.dispose();
       adam.dispose();
       dev.dispose();
     },

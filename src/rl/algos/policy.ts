@@ -73,15 +73,17 @@ export function actionsToBins(actions: Float32Array, bins: number, low: number, 
 
 /** Per-row std (mean over dims) and entropy (sum over dims) of factorised categoricals. */
 export function categoricalStats(logits: tf.Tensor3D, centers: tf.Tensor1D): { std: tf.Tensor1D; entropy: tf.Tensor1D } {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits, -1);
-    const p = tf.exp(logp);
-    const m1 = tf.sum(tf.mul(p, centers), -1);
-    const m2 = tf.sum(tf.mul(p, tf.square(centers)), -1);
-    const std = tf.mean(tf.sqrt(tf.relu(tf.sub(m2, tf.square(m1)))), -1) as tf.Tensor1D;
-    const entropy = tf.neg(tf.sum(tf.mul(p, logp), [1, 2])) as tf.Tensor1D;
-    return { std, entropy };
-  });
+  return tf.tidy(() => categoricalStatsOfLogp(tf.logSoftmax(logits, -1), centers));
+}
+
+/** categoricalStats from log-probabilities [B, D, K] already computed (the extractor's step has them). */
+export function categoricalStatsOfLogp(logp: tf.Tensor, centers: tf.Tensor1D): { std: tf.Tensor1D; entropy: tf.Tensor1D } {
+  const p = tf.exp(logp);
+  const m1 = tf.sum(tf.mul(p, centers), -1);
+  const m2 = tf.sum(tf.mul(p, tf.square(centers)), -1);
+  const std = tf.mean(tf.sqrt(tf.relu(tf.sub(m2, tf.square(m1)))), -1) as tf.Tensor1D;
+  const entropy = tf.neg(tf.sum(tf.mul(p, logp), [1, 2])) as tf.Tensor1D;
+  return { std, entropy };
 }
 
 /** Differential entropy of a diagonal Gaussian with the given log σ (sum over dims). */
