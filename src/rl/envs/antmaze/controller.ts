@@ -19,6 +19,7 @@
  * Deterministic given θ and the seeds.
  */
 import { refitCem } from '../cem.js';
+import { bfsDistances } from '../maze.js';
 import { Rng, deriveSeed } from '../rng.js';
 import { AntMazeSim, ANT_NQ, torsoUpZ, torsoYaw } from './sim.js';
 import { cellCentre, cellOf, isAntMazeWall, type AntMazeLayout, type AntMazeName } from './model.js';
@@ -309,23 +310,7 @@ export class AntMazeController {
     const key = gi * L.nCols + gj;
     let d = this.distCache.get(key);
     if (!d) {
-      d = new Int32Array(L.nRows * L.nCols).fill(-1);
-      const q = [key];
-      d[key] = 0;
-      for (let h = 0; h < q.length; h++) {
-        const k = q[h]!;
-        const i = Math.floor(k / L.nCols);
-        const j = k - i * L.nCols;
-        for (const [di, dj] of [[0, 1], [1, 0], [0, -1], [-1, 0]] as const) {
-          const ni = i + di;
-          const nj = j + dj;
-          if (isAntMazeWall(L, ni, nj)) continue;
-          const nk = ni * L.nCols + nj;
-          if (d[nk] !== -1) continue;
-          d[nk] = d[k]! + 1;
-          q.push(nk);
-        }
-      }
+      d = bfsDistances(L, gi, gj);
       this.distCache.set(key, d);
     }
     return d;

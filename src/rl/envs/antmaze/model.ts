@@ -24,6 +24,8 @@
  */
 
 /** Rows top to bottom: `#` wall, `O` free, `R` reset (start) cell, `G` goal cell. */
+import { isWall } from '../maze.js';
+
 export const ANTMAZE_LAYOUTS = {
   // D4RL maze_env.U_MAZE / U_MAZE_TEST (antmaze-umaze-v2): start (1, 1), goal (3, 1).
   umaze: ['#####', '#ROO#', '###O#', '#GOO#', '#####'],
@@ -89,8 +91,7 @@ export function getAntMazeLayout(name: AntMazeName): AntMazeLayout {
 }
 
 export function isAntMazeWall(l: AntMazeLayout, i: number, j: number): boolean {
-  if (i < 0 || j < 0 || i >= l.nRows || j >= l.nCols) return true;
-  return l.wall[i * l.nCols + j] === 1;
+  return isWall(l, i, j);
 }
 
 /** World (x, y) of the centre of cell (i, j): (j·s − x0, i·s − y0). */
