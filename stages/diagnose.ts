@@ -2,25 +2,23 @@
  * diagnose: why extraction methods differ. At sampled dataset states it measures the policy's std,
  * where its actions sit relative to the action box and unit circle, how far they are from the data
  * actions seen near that state, and how much better the critic thinks they are than the data action.
+ *
+ * Where policies fail (src/rl/diagnostics/): in a maze, the critic's V and greedy action over a
+ * dense grid of positions at rest (`value_map`) and the policy's action there (`action_field`);
+ * given evaluate's `visited` states, the policy against the critic's greedy action on the states
+ * its episodes reached (`visited_gaps`). These live here rather than in a stage of their own
+ * because they need exactly this stage's pairing (one policy, the critic it was extracted from),
+ * and pipelines then need no new stage block. The price: `value_map` depends on the critic only
+ * and is recomputed for every policy of one critic (a few seconds); its metadata names the critic
+ * by digest so the report draws each critic once. Locomotion has no maze: no maps.
  */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
 
-interface Params { states: number; edge_tol: number; neighbour_pool: number; neighbours: number; grid_bins: number; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
+interface Params { states: number; edge_tol: number; neighbour_pool: number; neighbours: number; grid_bins: number; map_per_cell: number; map_grid_bins: number; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
 
-/** Every point of a grid with `bins` values per dimension over [-1, 1]^actDim, row-major. */
-export function actionGrid(bins: number, actDim: number): Float32Array {
-  const count = bins ** actDim;
-  const out = new Float32Array(count * actDim);
-  for (let g = 0; g < count; g++) {
-    let rest = g;
-    for (let d = actDim - 1; d >= 0; d--) {
-      out[g * actDim + d] = -1 + (2 * (rest % bins)) / (bins - 1);
-      rest = Math.floor(rest / bins);
-    }
-  }
-  return out;
-}
+export { actionGrid } from '../src/rl/diagnostics/greedy.js';
+type Columns = import('../src/rl/diagnostics/columns.js').Columns;
 
 /** Summary numbers of a diagnosis; exported for tests. */
 export function actionGeometry(actions: Float32Array, actDim: number, tol: number): { norms: Float64Array; onEdge: Uint8Array; onCircle: Uint8Array } {
@@ -82,16 +80,20 @@ export function distanceToNearbyData(queryObs: Float32Array, queryAct: Float32Ar
 
 const stage: StageKind<Params> = {
   kind: 'diagnose',
-  version: '2',
-  description: 'Policy std, edge/unit-circle fractions, distance to data actions and Q(s,π(s)) − Q(s,a) at dataset states.',
+  version: '3',
+  description: 'Policy std, edge/unit-circle fractions, distance to data actions and Q(s,π(s)) − Q(s,a) at dataset states; value map, action fields and greedy gaps at visited states in mazes.',
   params: loadStageSchema('diagnose'),
   inputs: {
     policy: { description: 'an extract-policy policy' },
     critic: { description: 'the fit-iql critic the policy was extracted from' },
     dataset: { description: 'the dataset' },
+    visited: { description: "evaluate's visited states of this policy's episodes (episode, t, final, o0..)", optional: true },
   },
   outputs: {
     actions: { description: 'per sampled state: policy action a0.., std, data action data_a0.., norm, q_pi, q_data, nn_dist; summary JSON in the metadata' },
+    value_map: { description: 'mazes: per grid position at rest (gi, gj, x, y): V, q_max = max over the action grid of min(Q1,Q2), greedy_a0..', optional: true },
+    action_field: { description: 'mazes: per grid position: the policy action a0.., q_pi, v, and against the greedy action greedy_a0.., q_max, q_gap, greedy_dist', optional: true },
+    visited_gaps: { description: 'per visited state (episode, t, final, x, y): a0.., q_pi, v, greedy_a0.., q_max, q_gap = q_max − q_pi, greedy_dist = ‖π(s) − argmax_a Q‖; summary JSON in the metadata', optional: true },
   },
   async run(ctx) {
     const p = ctx.params;
@@ -103,6 +105,8 @@ const stage: StageKind<Params> = {
     const { Rng } = await import('../src/rl/envs/rng.js');
     const { tableFromArrays } = await import('apache-arrow');
     const { withMetadata } = await import('./lib/train-loop.js');
+    const { greedyOnGrid, rowDistances, searchableGrid, finiteMean: mean } = await import('../src/rl/diagnostics/greedy.js');
+    const cols = await import('../src/rl/diagnostics/columns.js');
     const data = tableToTransitions(await (ctx.inputs['dataset'] as InputArtifact).table());
     const policy = policyFromTable(await (ctx.inputs['policy'] as InputArtifact).table(), ctx.seed);
     const critic = criticFromTable(await (ctx.inputs['critic'] as InputArtifact).table());
@@ -136,53 +140,22 @@ const stage: StageKind<Params> = {
       // find the critic's maximum apart from a critic whose maximum is itself wrong.
       const gridCols: Record<string, Float32Array> = {};
       let gridSummary: Record<string, number> = {};
-      if (p.grid_bins >= 2 && p.grid_bins ** actDim <= 10_000) {
-        const grid = actionGrid(p.grid_bins, actDim);
-        const g = grid.length / actDim;
-        const best = new Float32Array(n * actDim);
-        const bestQ = new Float32Array(n);
-        const chunk = Math.max(1, Math.floor(50_000 / g));
-        for (let i0 = 0; i0 < n; i0 += chunk) {
-          const m = Math.min(chunk, n - i0);
-          const o = new Float32Array(m * g * obsDim);
-          const a = new Float32Array(m * g * actDim);
-          for (let i = 0; i < m; i++) {
-            for (let k = 0; k < g; k++) o.set(obs.subarray((i0 + i) * obsDim, (i0 + i + 1) * obsDim), (i * g + k) * obsDim);
-            a.set(grid, i * g * actDim);
-          }
-          const q = critic.evaluate(o, a, m * g);
-          for (let i = 0; i < m; i++) {
-            let bk = 0, bq = -Infinity;
-            for (let k = 0; k < g; k++) {
-              const v = Math.min(q.q1[i * g + k]!, q.q2[i * g + k]!);
-              if (v > bq) { bq = v; bk = k; }
-            }
-            bestQ[i0 + i] = bq;
-            best.set(grid.subarray(bk * actDim, (bk + 1) * actDim), (i0 + i) * actDim);
-          }
-        }
-        for (let d = 0; d < actDim; d++) gridCols[`grid_a${d}`] = Float32Array.from({ length: n }, (_, i) => best[i * actDim + d]!);
-        gridCols['q_grid_max'] = bestQ;
-        const gridGeo = actionGeometry(best, actDim, p.edge_tol);
-        let dist = 0;
-        for (let i = 0; i < n; i++) {
-          let s2 = 0;
-          for (let d = 0; d < actDim; d++) s2 += (best[i * actDim + d]! - act[i * actDim + d]!) ** 2;
-          dist += Math.sqrt(s2) / n;
-        }
+      const grid = searchableGrid(p.grid_bins, actDim);
+      if (grid) {
+        const g = greedyOnGrid(critic, obs, n, grid);
+        Object.assign(gridCols, cols.splitColumns('grid_a', g.action, actDim), { q_grid_max: g.q });
+        const gridGeo = actionGeometry(g.action, actDim, p.edge_tol);
+        const dist = rowDistances(g.action, act, actDim).reduce((s, x) => s + x / n, 0);
         let gap = 0;
-        for (let i = 0; i < n; i++) gap += (bestQ[i]! - Math.min(qPi.q1[i]!, qPi.q2[i]!)) / n;
+        for (let i = 0; i < n; i++) gap += (g.q[i]! - Math.min(qPi.q1[i]!, qPi.q2[i]!)) / n;
         gridSummary = { grid_edge_fraction: gridGeo.onEdge.reduce((x, y) => x + y, 0) / n, grid_dist: dist, q_grid_gap: gap };
       }
       const geo = actionGeometry(act, actDim, p.edge_tol);
       const dataGeo = actionGeometry(dataAct, actDim, p.edge_tol);
-      const cols: Record<string, Float32Array | Float64Array | Int32Array> = { row: idx };
-      for (let d = 0; d < actDim; d++) cols[`a${d}`] = Float32Array.from({ length: n }, (_, i) => act[i * actDim + d]!);
-      for (let d = 0; d < actDim; d++) cols[`data_a${d}`] = Float32Array.from({ length: n }, (_, i) => dataAct[i * actDim + d]!);
+      const actionCols: Columns = { row: idx, ...cols.splitColumns('a', act, actDim), ...cols.splitColumns('data_a', dataAct, actDim) };
       const qpi = Float64Array.from({ length: n }, (_, i) => Math.min(qPi.q1[i]!, qPi.q2[i]!));
       const qdata = Float64Array.from({ length: n }, (_, i) => Math.min(qData.q1[i]!, qData.q2[i]!));
-      Object.assign(cols, gridCols, { std: stats.std, entropy: stats.entropy, norm: geo.norms, on_edge: Float64Array.from(geo.onEdge), q_pi: qpi, q_data: qdata, v: Float64Array.from(qPi.v), nn_dist: nn });
-      const mean = (x: ArrayLike<number>) => { let s = 0, c = 0; for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) { s += x[i]!; c++; } return c ? s / c : NaN; };
+      Object.assign(actionCols, gridCols, { std: stats.std, entropy: stats.entropy, norm: geo.norms, on_edge: Float64Array.from(geo.onEdge), q_pi: qpi, q_data: qdata, v: Float64Array.from(qPi.v), nn_dist: nn });
       const summary = {
         mean_std: mean(stats.std),
         mean_entropy: mean(stats.entropy),
@@ -197,9 +170,43 @@ const stage: StageKind<Params> = {
         nn_dist: mean(nn),
         ...gridSummary,
       };
-      ctx.progress(3, 3);
-      const actions = await withMetadata(tableFromArrays(cols), { summary: JSON.stringify(summary) });
-      return { outputs: { actions }, summary };
+      const outputs: Record<string, import('apache-arrow').Table> = {};
+      outputs['actions'] = await withMetadata(tableFromArrays(actionCols), { summary: JSON.stringify(summary) });
+      ctx.progress(3, 5, 'maze maps');
+      const { mazeFrameFor } = await import('../src/rl/diagnostics/maze-frame.js');
+      const frame = mazeFrameFor(data.envId);
+      if (frame && frame.obsDim !== obsDim) throw new Error(`diagnose: ${data.envId} observations have ${frame.obsDim} values, the dataset ${obsDim}`);
+      // What the report needs to draw positions: the maze and its frame, the goal and its radius.
+      const frameMeta: Record<string, string> = frame
+        ? { ...frame.metadata, goal: frame.goal.join(','), goal_radius: String(frame.goalRadius) }
+        : { env_id: data.envId };
+      if (frame && p.map_per_cell > 0) {
+        const { positionGrid, valueMap, actionField } = await import('../src/rl/diagnostics/maze-maps.js');
+        const positions = positionGrid(frame, p.map_per_cell);
+        const map = valueMap(critic, positions, searchableGrid(p.map_grid_bins, actDim));
+        const mapMeta = { ...frameMeta, per_cell: String(p.map_per_cell), critic: (ctx.inputs['critic'] as InputArtifact).digest };
+        outputs['value_map'] = await withMetadata(tableFromArrays(cols.valueMapColumns(positions, map, actDim)), mapMeta);
+        const field = actionField(critic, policy, positions, map);
+        outputs['action_field'] = await withMetadata(tableFromArrays(cols.actionFieldColumns(positions, field, actDim)), mapMeta);
+      }
+      ctx.progress(4, 5, 'visited states');
+      const visitedInput = ctx.inputs['visited'] as InputArtifact | undefined;
+      let visitedSummary: Record<string, number> = {};
+      if (visitedInput) {
+        const { visitedFromColumns } = await import('../src/rl/envs/visited.js');
+        const { policyVsCritic } = await import('../src/rl/diagnostics/greedy.js');
+        const vt = await visitedInput.table();
+        const visited = visitedFromColumns((name) => (vt.getChild(name)?.toArray() as ArrayLike<number> | undefined) ?? null);
+        if (visited.obsDim !== obsDim) throw new Error(`diagnose: visited input ${visitedInput.instance} has ${visited.obsDim} observation columns, the dataset ${obsDim}`);
+        const m = visited.episode.length;
+        if (m > 0) {
+          const r = policyVsCritic(critic, policy, visited.obs, m, grid ? { grid } : null);
+          visitedSummary = cols.visitedGapSummary(visited, r);
+          outputs['visited_gaps'] = await withMetadata(tableFromArrays(cols.visitedGapColumns(visited, r, actDim)), { ...frameMeta, summary: JSON.stringify(visitedSummary) });
+        }
+      }
+      ctx.progress(5, 5);
+      return { outputs, summary: { ...summary, ...visitedSummary } };
     } finally {
       policy.dispose();
       critic.dispose();

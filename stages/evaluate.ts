@@ -3,21 +3,26 @@
  * Locomotion envs (halfcheetah-v2, cheetah-run) have no goal: success columns are NaN, success_rate
  * is omitted from the summary (NaN), and `trajectories` is an empty table with the same columns
  * and no `layout` metadata (the x, y plots are maze-only).
+ *
+ * `visited` keeps a bounded sample of the full observations of ALL episodes (every k-th step and
+ * each episode's last one; see src/rl/envs/visited.ts), so `diagnose` can examine the states the
+ * policy actually reaches, and the report where episodes end.
  */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
 
-interface Params { episodes: number; deterministic: boolean; record_trajectories: number; env: string; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
+interface Params { episodes: number; deterministic: boolean; record_trajectories: number; visited_states: number; env: string; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
 
 const stage: StageKind<Params> = {
   kind: 'evaluate',
-  version: '4',
+  version: '5',
   description: 'Vectorised evaluation episodes of a policy: return, normalised score, success rate, trajectories.',
   params: loadStageSchema('evaluate'),
   inputs: { policy: { description: 'an extract-policy policy table' } },
   outputs: {
     episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length, final_goal_distance and final_cells_to_goal (maze2d, antmaze)' },
     trajectories: { description: 'x, y per step of the first episodes (qpos), with the maze layout in the metadata' },
+    visited: { description: 'about visited_states observations of all episodes: episode, t, final (1 on the last step), o0.. (the full observation); maze layout in the metadata', optional: true },
   },
   async run(ctx) {
     const p = ctx.params;
@@ -25,17 +30,17 @@ const stage: StageKind<Params> = {
     await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { rollout } = await import('../src/rl/envs/rollout.js');
-    const { getAnyEnvSpec } = await import('../src/rl/envs/registry.js');
+    const { mazeFrameFor } = await import('../src/rl/diagnostics/maze-frame.js');
     const { tableFromArrays } = await import('apache-arrow');
     const { withMetadata } = await import('./lib/train-loop.js');
     const table = await (ctx.inputs['policy'] as InputArtifact).table();
     const envId = p.env || table.schema.metadata.get('env_id') || '';
     if (!envId) throw new Error('the policy table records no env_id; set the `env` parameter');
-    const spec = getAnyEnvSpec(envId);
+    const frameMeta = mazeFrameFor(envId)?.metadata ?? { env_id: envId };
     const policy = policyFromTable(table, ctx.seed);
     try {
       const r = await rollout(envId, (obs, n) => policy.act(obs, n, { deterministic: p.deterministic }), {
-        episodes: p.episodes, seed: ctx.seed, recordTrajectories: p.record_trajectories, signal: ctx.signal,
+        episodes: p.episodes, seed: ctx.seed, recordTrajectories: p.record_trajectories, recordVisited: p.visited_states, signal: ctx.signal,
         onProgress: (done, total) => ctx.progress(done, total),
       });
       const episodes = tableFromArrays({
@@ -56,16 +61,17 @@ const stage: StageKind<Params> = {
       });
       const trajectories = await withMetadata(
         tableFromArrays({ episode: Int32Array.from(ep), t: Int32Array.from(t), x: Float32Array.from(x), y: Float32Array.from(y) }),
-        spec.kind === 'maze2d'
-          ? { env_id: envId, layout: spec.layout.rows.join('\n') }
-          : spec.kind === 'antmaze'
-            ? await antMazeFrame(spec.maze, envId)
-            : { env_id: envId },
+        frameMeta,
       );
+      const outputs: Record<string, import('apache-arrow').Table> = { episodes, trajectories };
+      if (r.visited) {
+        const { visitedToColumns } = await import('../src/rl/envs/visited.js');
+        outputs['visited'] = await withMetadata(tableFromArrays(visitedToColumns(r.visited)), { ...frameMeta, stride: String(r.visited.stride) });
+      }
       ctx.record('policy_ms', r.policyMs);
       ctx.record('env_ms', r.envMs);
       return {
-        outputs: { episodes, trajectories },
+        outputs,
         summary: {
           score_mean: r.meanScore, score_std: r.stdScore, return_mean: r.meanReturn, success_rate: r.successRate,
           final_goal_distance_mean: r.meanFinalGoalDistance, final_cells_to_goal_mean: r.meanFinalCellsToGoal,
@@ -76,11 +82,4 @@ const stage: StageKind<Params> = {
     }
   },
 };
-/** AntMaze trajectories are world (x, y) in metres; the report maps them onto the layout's cells with these. */
-async function antMazeFrame(maze: import('../src/rl/envs/antmaze/model.js').AntMazeName, envId: string): Promise<Record<string, string>> {
-  const { getAntMazeLayout } = await import('../src/rl/envs/antmaze/model.js');
-  const l = getAntMazeLayout(maze);
-  return { env_id: envId, layout: l.rows.join('\n'), frame: 'antmaze-world', cell_size: String(l.scaling), origin: `${l.origin[0]},${l.origin[1]}` };
-}
-
 export default stage;

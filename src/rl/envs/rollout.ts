@@ -18,6 +18,7 @@ import { bfsDistances, physicalCell } from './maze.js';
 import { getEnvSpec, isAntMazeEnv, isLocomotionEnv } from './registry.js';
 import { rolloutLocomotion } from './locomotion/rollout.js';
 import { rolloutAntMaze } from './antmaze/rollout.js';
+import { VisitedRecorder, type VisitedStates } from './visited.js';
 
 export type BatchPolicy = (obs: Float32Array, n: number) => Float32Array | Promise<Float32Array>;
 
@@ -26,6 +27,8 @@ export interface RolloutOptions {
   seed: number;
   /** Record the (x, y) trajectories of the first k episodes (maze2d, antmaze; ignored for locomotion). */
   recordTrajectories?: number;
+  /** Keep about this many full observations of all episodes (see VisitedRecorder; 0 or absent: none). */
+  recordVisited?: number;
   /** Max episodes stepped at once (memory bound: one MjData each). Default 256. */
   maxParallel?: number;
   /** Override maxEpisodeSteps (tests). */
@@ -60,6 +63,8 @@ export interface RolloutResult {
   meanFinalCellsToGoal: number;
   /** Flat (x0, y0, x1, y1, ...) per recorded episode, including the initial position. */
   trajectories: Float32Array[];
+  /** A sample of the observations the episodes visited (when `recordVisited` was set). */
+  visited?: VisitedStates;
   /** Wall time spent inside the policy and everything else (ms). */
   policyMs: number;
   envMs: number;
@@ -83,6 +88,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
   const cellsToGoal = bfsDistances(spec.layout, gx, gy);
   const trajectories: Float32Array[] = [];
   for (let k = 0; k < nRec; k++) trajectories.push(new Float32Array(2 * (T + 1)));
+  const visited = visitedRecorder(opts, 4, total, T);
 
   let policyMs = 0;
   const t0 = performance.now();
@@ -100,6 +106,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
         }
       };
       recordRow(0);
+      for (let i = 0; i < n; i++) visited?.offer(start + i, 0, obsAll, 4 * i, false);
       const acts = new Float32Array(2 * maxPar);
       for (let t = 0; t < T; t++) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('rollout aborted');
@@ -127,6 +134,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
             finalGoalDistance[ep] = Math.hypot(dx, dy);
             finalCellsToGoal[ep] = cellsAway(cellsToGoal, spec.layout.nCols, physicalCell(o[4 * i]!), physicalCell(o[4 * i + 1]!));
           }
+          visited?.offer(ep, t + 1, o, 4 * i, t === T - 1);
         }
         recordRow(t + 1);
       }
@@ -137,7 +145,7 @@ export async function rollout(envId: string, policy: BatchPolicy, opts: RolloutO
     env.close();
   }
   const envMs = performance.now() - t0 - policyMs;
-  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, finalGoalDistance, finalCellsToGoal, trajectories, policyMs, envMs, hasGoal: true });
+  return rolloutResult(envId, spec.normalizedScore, { returns, success, successAtEnd, lengths, finalGoalDistance, finalCellsToGoal, trajectories, visited: visited?.result(), policyMs, envMs, hasGoal: true });
 }
 
 /** Validated episode count, episodes stepped at once, and steps per episode. */
@@ -152,6 +160,11 @@ export function rolloutBounds(opts: RolloutOptions, maxEpisodeSteps: number): { 
   return { total, maxPar, T };
 }
 
+/** The recorder of `opts.recordVisited` observations (obsDim each) over `total` episodes of at most T steps, or undefined. */
+export function visitedRecorder(opts: RolloutOptions, obsDim: number, total: number, T: number): VisitedRecorder | undefined {
+  return opts.recordVisited ? new VisitedRecorder(obsDim, total, T, opts.recordVisited) : undefined;
+}
+
 /** Per-episode arrays → the result with scores and the means every caller reports. */
 export function rolloutResult(
   envId: string,
@@ -159,7 +172,7 @@ export function rolloutResult(
   r: {
     returns: Float64Array; success: Uint8Array; successAtEnd: Uint8Array; lengths: Int32Array;
     finalGoalDistance?: Float64Array; finalCellsToGoal?: Float64Array;
-    trajectories: Float32Array[]; policyMs: number; envMs: number; hasGoal: boolean;
+    trajectories: Float32Array[]; visited?: VisitedStates; policyMs: number; envMs: number; hasGoal: boolean;
   },
 ): RolloutResult {
   const normalizedScores = r.returns.map((x) => normalizedScore(x));
@@ -181,6 +194,7 @@ export function rolloutResult(
     meanFinalGoalDistance: r.hasGoal && r.finalGoalDistance ? mean(r.finalGoalDistance) : NaN,
     meanFinalCellsToGoal: r.hasGoal && r.finalCellsToGoal ? mean(r.finalCellsToGoal) : NaN,
     trajectories: r.trajectories,
+    ...(r.visited ? { visited: r.visited } : {}),
     policyMs: r.policyMs,
     envMs: r.envMs,
   };

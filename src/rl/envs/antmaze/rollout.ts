@@ -6,7 +6,7 @@
  * (zero actions, ignored) until every episode of the chunk is done. `success` = reached the goal; `successAtEnd` is the same (the
  * episode stops there). Trajectories are the torso's world (x, y).
  */
-import { cellsAway, rolloutBounds, rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
+import { cellsAway, rolloutBounds, rolloutResult, visitedRecorder, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
 import { bfsDistances } from '../maze.js';
 import { cellOf, getAntMazeLayout } from './model.js';
 import { getAntMazeSpec } from './specs.js';
@@ -26,6 +26,7 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
   const layout = getAntMazeLayout(spec.maze);
   const cellsToGoal = bfsDistances(layout, layout.goal[0], layout.goal[1]);
   const trajectories: Float32Array[] = [];
+  const visited = visitedRecorder(opts, D, total, T);
   let policyMs = 0;
   const t0 = performance.now();
   const env = await makeAntMazeVecEnv(envId, maxPar, opts.seed, { maxEpisodeSteps: T, autoReset: true });
@@ -42,6 +43,7 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
       live.fill(0);
       live.fill(1, 0, n);
       for (let k = 0; k < Math.min(n, nRec - start); k++) path[k] = [obsAll[D * k]!, obsAll[D * k + 1]!];
+      for (let i = 0; i < n; i++) visited?.offer(start + i, 0, obsAll, D * i, false);
       for (let t = 0; t < T && live.includes(1); t++) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('rollout aborted');
         const p0 = performance.now();
@@ -60,6 +62,7 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
           // A done slot has already been reset: its last observation is in finalObs.
           const o = res.dones[i] ? res.finalObs : res.obs;
           if (i < nRec - start) path[i]!.push(o[D * i]!, o[D * i + 1]!);
+          visited?.offer(ep, t + 1, o, D * i, !!res.dones[i]);
           if (res.dones[i]) {
             live[i] = 0;
             lengths[ep] = t + 1;
@@ -78,6 +81,6 @@ export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: R
   }
   const envMs = performance.now() - t0 - policyMs;
   return rolloutResult(envId, (ret) => spec.normalizedScore(ret), {
-    returns, success, successAtEnd: success.slice(), lengths, finalGoalDistance, finalCellsToGoal, trajectories, policyMs, envMs, hasGoal: true,
+    returns, success, successAtEnd: success.slice(), lengths, finalGoalDistance, finalCellsToGoal, trajectories, visited: visited?.result(), policyMs, envMs, hasGoal: true,
   });
 }

@@ -7,7 +7,7 @@
  * (stage summaries drop non-finite values, so no "0 % success" is reported). `trajectories` is
  * empty (the x, y trajectory plots are maze-only).
  */
-import { rolloutBounds, rolloutResult, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
+import { rolloutBounds, rolloutResult, visitedRecorder, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
 import { getLocomotionSpec } from './specs.js';
 import { makeLocoVecEnv } from './vec-env.js';
 
@@ -18,6 +18,7 @@ export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts
   const A = spec.actDim;
   const returns = new Float64Array(total);
   const lengths = new Int32Array(total);
+  const visited = visitedRecorder(opts, D, total, T);
   let policyMs = 0;
   const t0 = performance.now();
   const env = await makeLocoVecEnv(envId, maxPar, opts.seed);
@@ -27,6 +28,7 @@ export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts
       const n = Math.min(maxPar, total - start);
       env.reset();
       const obsAll = env.observations();
+      for (let i = 0; i < n; i++) visited?.offer(start + i, 0, obsAll, D * i, false);
       for (let t = 0; t < T; t++) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('rollout aborted');
         const p0 = performance.now();
@@ -39,7 +41,10 @@ export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts
         acts.set(a.subarray(0, A * n));
         acts.fill(0, A * n);
         const res = env.step(acts);
-        for (let i = 0; i < n; i++) returns[start + i] += res.rewards[i]!;
+        for (let i = 0; i < n; i++) {
+          returns[start + i] += res.rewards[i]!;
+          visited?.offer(start + i, t + 1, res.obs, D * i, t === T - 1);
+        }
         // Don't let a 1000-step chunk starve the event loop (progress, SIGINT).
         if ((t & 63) === 63) await new Promise<void>((r) => setImmediate(r));
       }
@@ -52,6 +57,6 @@ export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts
   const envMs = performance.now() - t0 - policyMs;
   // No goal in locomotion: success is all 0 and the success rate NaN.
   return rolloutResult(envId, (ret) => spec.normalizedScore(ret), {
-    returns, success: new Uint8Array(total), successAtEnd: new Uint8Array(total), lengths, trajectories: [], policyMs, envMs, hasGoal: false,
+    returns, success: new Uint8Array(total), successAtEnd: new Uint8Array(total), lengths, trajectories: [], visited: visited?.result(), policyMs, envMs, hasGoal: false,
   });
 }
