@@ -4,7 +4,15 @@
  *   awr           official IQL: Gaussian head (tanh mean, state-independent log σ clipped to
  *                 [−5, 2]); loss −mean(w · log π(a|s)), w = min(exp(β·(min(Q1,Q2)(s,a) − V(s))), 100)
  *   ddpg          deterministic tanh actor through the critic:
- *                 loss −mean Q(s, π(s)) + α · mean ‖π(s) − a‖²   (α = 0: pure DDPG)
+ *                 loss −λ · mean Q(s, π(s)) + α · mean ‖π(s) − a‖²   (‖·‖² summed over action dims)
+ *                 λ = 1 by default (α = 0: pure DDPG, as the note's code); with `qNormalize`
+ *                 λ = 1 / mean_batch |Q(s, π(s))| (a constant of the step: no gradient through it).
+ *                 This is ReBRAC's actor loss, mean(β·‖π − a‖² − λQ), with α = its β (actor_bc_coef;
+ *                 CORL's ReBRAC uses 0.003 on maze2d) and OGBench's −Q/mean|Q| + α·BC. TD3+BC
+ *                 writes −(α_TD3/mean|Q|)·mean Q + mean_{b,d}(π − a)² instead, i.e. the same
+ *                 objective scaled by α_TD3 with α = 1/(α_TD3 · actDim): TD3+BC's α_TD3 = 2.5 is
+ *                 α = 0.2 here for a 2-D action (Adam is invariant to the overall scale). We keep
+ *                 α on the BC term so that α = 0 stays pure DDPG with or without the normalisation.
  *                 Q = min(Q1, Q2) by default (`qReduce`: 'min' | 'mean' | 'q1'): the same
  *                 conservative min that defines IQL's advantage; TD3 uses Q1 — selectable.
  *   awr-discrete  each action dim binned (bins values over [low, high], edges included), a
@@ -12,7 +20,10 @@
  *                 the same weights w.
  *
  * Actor Adam 3e-4 with a cosine-decayed learning rate over `steps` (official IQL actor; used
- * for all three methods so that they differ only in the objective).
+ * for all three methods so that they differ only in the objective). The actor's MLP has its own
+ * `hidden`, `activation` and `layerNorm` (nn/dense.ts); it sees observations normalised with the
+ * critic's statistics when the critic has them (the dataset is normalised once here, the critic
+ * is called with `normalizedObs`, and the policy carries the statistics to act on raw ones).
  *
  * Speed: the critic is frozen, so AWR's weights depend only on the dataset row; with
  * `precomputeWeights` ('auto': when steps·batch ≥ dataset size) they are computed once for the
@@ -24,9 +35,10 @@ import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
 import { cosineLr, FlatAdam } from '../nn/adam.js';
-import { initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout } from '../nn/dense.js';
+import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout, type Activation } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 import { awrWeights, DeviceData, sampleIndices, type Transitions } from './common.js';
+import { normalizeObs } from './obs-norm.js';
 import type { Critic, QReduce } from './critic.js';
 import {
   actionsToBins,
@@ -35,6 +47,7 @@ import {
   gaussianEntropy,
   mlpSizesFor,
   Policy,
+  policyMetadata,
   type ActOptions,
   type ExtractMethod,
   type PolicySpec,
@@ -46,6 +59,9 @@ export { policyFromTable, Policy, EXTRACT_METHODS, type ExtractMethod } from './
 export interface ExtractConfig {
   method: ExtractMethod;
   hidden: number[];
+  /** Hidden-layer activation and LayerNorm of the actor's MLP. */
+  activation: Activation;
+  layerNorm: boolean;
   lr: number;
   lrSchedule: 'cosine' | 'constant';
   /** Planned number of steps: the cosine horizon (and the 'auto' precompute decision). */
@@ -63,6 +79,8 @@ export interface ExtractConfig {
   /** ddpg: which critic value to maximise, and the behaviour-cloning weight α. */
   qReduce: QReduce;
   bcAlpha: number;
+  /** ddpg: divide the Q term by the batch's mean |Q| (TD3+BC / ReBRAC / OGBench's normalisation). */
+  qNormalize: boolean;
   /** awr-discrete: bins per action dim over [actLow, actHigh]. */
   bins: number;
   actLow: number;
@@ -73,6 +91,8 @@ export interface ExtractConfig {
 
 export const EXTRACT_DEFAULTS: Omit<ExtractConfig, 'method'> = {
   hidden: [256, 256],
+  activation: 'relu',
+  layerNorm: false,
   lr: 3e-4,
   lrSchedule: 'cosine',
   steps: 1_000_000,
@@ -86,6 +106,7 @@ export const EXTRACT_DEFAULTS: Omit<ExtractConfig, 'method'> = {
   logStdMax: 2,
   qReduce: 'min',
   bcAlpha: 0,
+  qNormalize: false,
   bins: 21,
   actLow: -1,
   actHigh: 1,
@@ -148,6 +169,8 @@ export function createExtractor(
     obsDim: data.obsDim,
     actDim: data.actDim,
     hidden: cfg.hidden,
+    arch: { activation: cfg.activation, layerNorm: cfg.layerNorm },
+    obsNorm: critic.obsNorm,
     logStdMin: cfg.logStdMin,
     logStdMax: cfg.logStdMax,
     bins: cfg.bins,
@@ -159,16 +182,18 @@ export function createExtractor(
 
   // Parameters: one flat vector [policy MLP | log σ (awr)].
   const sizes = mlpSizesFor(spec);
-  const layout = ParamLayout.ofMlps([{ prefix: 'pi', sizes }], method === 'awr' ? [{ name: 'log_std', shape: [actDim] }] : []);
-  const nMlp = (sizes.length - 1) * 2;
+  const arch = spec.arch!;
+  const layout = ParamLayout.ofMlps([{ prefix: 'pi', sizes, arch }], method === 'awr' ? [{ name: 'log_std', shape: [actDim] }] : []);
+  const nMlp = layout.names.filter((n) => n.startsWith('pi/')).length;
   const initRng = new Rng(seed, 0);
-  const init = initMlp(sizes, initRng);
+  const init = initMlp(sizes, initRng, 1, arch);
   if (method === 'awr') init.push(new Float32Array(actDim)); // log σ = 0
   const adam = new FlatAdam(layout.packArrays(init), { lr: cfg.lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps });
   const batchRng = new Rng(seed, 1);
 
-  // Data on the device.
-  const dev = new DeviceData(data, { obsAct: usesWeights });
+  // Data on the device, observations normalised once with the critic's statistics (if any).
+  const obsNorm = critic.obsNorm;
+  const dev = new DeviceData(obsNorm ? { ...data, observations: normalizeObs(data.observations, obsNorm) } : data, { obsAct: usesWeights });
   const bins =
     method === 'awr-discrete'
       ? tf.keep(tf.tensor2d(actionsToBins(data.actions, cfg.bins, cfg.actLow, cfg.actHigh), [data.size, actDim], 'int32'))
@@ -188,7 +213,7 @@ export function createExtractor(
 
   function batchWeights(it: tf.Tensor1D): tf.Tensor2D {
     if (weights) return tf.gather(weights, it);
-    return awrWeights(critic.advantage(tf.gather(dev.obsAct!, it), tf.gather(dev.obs, it)), cfg.beta, cfg.maxWeight) as tf.Tensor2D;
+    return awrWeights(critic.advantage(tf.gather(dev.obsAct!, it), tf.gather(dev.obs, it), NORMALIZED), cfg.beta, cfg.maxWeight) as tf.Tensor2D;
   }
 
   const native = isNativeBackend();
@@ -200,8 +225,8 @@ export function createExtractor(
    *
    *   awr       μ = tanh(o), σ = exp(clip(ℓ)), L = −(1/B) Σ_b w_b Σ_d [−½ z²_bd − ℓ_d − ½ log 2π], z = (a − μ)/σ
    *             dL/do = −(w/B) · (a − μ)/σ² · (1 − μ²),  dL/dℓ_d = (Σ_b w_b − Σ_b w_b z²_bd)/B  (0 outside the clip)
-   *   ddpg      π = tanh(o), L = −mean_b q(s, π) + α · mean_b ‖π − a‖²
-   *             dL/do = (−∂q/∂π / B + 2α(π − a)/B) · (1 − π²)   (∂q/∂π from the frozen critic)
+   *   ddpg      π = tanh(o), L = −λ · mean_b q(s, π) + α · mean_b ‖π − a‖²,  λ = 1 or 1/mean_b |q| (constant)
+   *             dL/do = (−λ·∂q/∂π / B + 2α(π − a)/B) · (1 − π²)   (∂q/∂π from the frozen critic)
    *   discrete  p = softmax(o reshaped [B, D, K]), L = −(1/B) Σ_b w_b Σ_d log p_bd(bin_bd)
    *             dL/do = (w/B) · (p − onehot(bin))
    */
@@ -214,7 +239,7 @@ export function createExtractor(
       const w = usesWeights ? batchWeights(it) : null;
       const p = layout.unpack(adam.theta);
       const actor = p.slice(0, nMlp);
-      const pass = mlpForward(s, actor, native);
+      const pass = mlpForward(s, actor, arch, native);
       const nan = tf.scalar(NaN);
       let dOut: tf.Tensor;
       let dExtra: tf.Tensor[] = [];
@@ -235,13 +260,16 @@ export function createExtractor(
         metrics = [loss, tf.mean(tf.exp(logStd)), gaussianEntropy(logStd as tf.Tensor1D), tf.div(sumW, B), clippedFrac(w!), nan, meanRowSq(diff)];
       } else if (method === 'ddpg') {
         const pi = tf.tanh(pass.out);
-        const { q, dqda } = critic.qWithActionGrad(s, pi as tf.Tensor2D, cfg.qReduce);
+        const { q, dqda } = critic.qWithActionGrad(s, pi as tf.Tensor2D, cfg.qReduce, NORMALIZED);
         const diff = tf.sub(pi, a);
-        const dPi = cfg.bcAlpha === 0 ? tf.mul(dqda, -1 / B) : tf.add(tf.mul(dqda, -1 / B), tf.mul(diff, (2 * cfg.bcAlpha) / B));
+        // −λ/B as a tensor when normalised (λ = 1/mean|q| of this batch), else the plain −1/B.
+        const qCoef = cfg.qNormalize ? tf.div(-1 / B, tf.mean(tf.abs(q))) : -1 / B;
+        const dPi = cfg.bcAlpha === 0 ? tf.mul(dqda, qCoef) : tf.add(tf.mul(dqda, qCoef), tf.mul(diff, (2 * cfg.bcAlpha) / B));
         dOut = tf.mul(dPi, tf.sub(1, tf.square(pi)));
         const meanQ = tf.mean(q);
         const bcMse = meanRowSq(diff);
-        const loss = cfg.bcAlpha === 0 ? tf.neg(meanQ) : tf.add(tf.neg(meanQ), tf.mul(bcMse, cfg.bcAlpha));
+        const qTerm = cfg.qNormalize ? tf.mul(tf.sum(q), qCoef) : tf.neg(meanQ);
+        const loss = cfg.bcAlpha === 0 ? qTerm : tf.add(qTerm, tf.mul(bcMse, cfg.bcAlpha));
         metrics = [loss as tf.Scalar, tf.scalar(0), nan, nan, nan, meanQ, bcMse];
       } else {
         const K = cfg.bins;
@@ -320,8 +348,8 @@ export function createExtractor(
     put('adam/v/', adam.v.dataSync() as Float32Array);
     return weightsToTable(named, {
       format: 'extract-state',
-      version: 1,
-      ...spec,
+      version: 2,
+      ...policyMetadata(spec),
       config: cfg,
       seed,
       step: steps,
@@ -337,6 +365,10 @@ export function createExtractor(
     }
     if (meta['obsDim'] !== spec.obsDim || meta['actDim'] !== actDim || JSON.stringify(meta['hidden']) !== JSON.stringify(cfg.hidden)) {
       throw new Error('Extractor.importState: network sizes differ');
+    }
+    const saved = archFromMetadata(meta, 'Extractor.importState');
+    if (saved.activation !== arch.activation || saved.layerNorm !== arch.layerNorm) {
+      throw new Error(`Extractor.importState: checkpoint architecture ${JSON.stringify(saved)} differs from ${JSON.stringify(arch)}`);
     }
     const w = tableToWeights(table);
     const read = (prefix: string) => layout.packArrays(layout.names.map((n, i) => requireWeight(w, `${prefix}${n}`, layout.shapes[i]).values));
@@ -369,6 +401,9 @@ export function createExtractor(
   };
 }
 
+/** The extractor's device data holds normalised observations already. */
+const NORMALIZED = { normalizedObs: true } as const;
+
 /** AWR weights of every dataset row, [N, 1], computed in chunks through the frozen critic. */
 function computeWeights(critic: Critic, dev: DeviceData, beta: number, maxWeight: number, chunk = 8192): tf.Tensor2D {
   const parts: tf.Tensor2D[] = [];
@@ -378,7 +413,7 @@ function computeWeights(critic: Critic, dev: DeviceData, beta: number, maxWeight
       tf.tidy(() => {
         const sa = tf.slice(dev.obsAct!, [start, 0], [len, -1]);
         const s = tf.slice(dev.obs, [start, 0], [len, -1]);
-        return awrWeights(critic.advantage(sa, s), beta, maxWeight) as tf.Tensor2D;
+        return awrWeights(critic.advantage(sa, s, NORMALIZED), beta, maxWeight) as tf.Tensor2D;
       }),
     );
   }

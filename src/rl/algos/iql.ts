@@ -14,15 +14,20 @@
  * (CORL's order: V(s') is computed before the V update. The official JAX code updates V first
  * and uses the new V in y; the difference is one step of lag.)
  *
- * Speed (wasm backend): all parameters [Q1 | Q2 | V] live in one flat vector updated by one
- * fused Adam; the MLPs use the custom-gradient dense layers (nn/dense.ts); minibatches are
- * gathers from tensors built once; `step(n)` runs n steps and downloads the metrics once.
+ * Networks: `hidden` sizes, `activation` and `layerNorm` (nn/dense.ts) shared by Q1, Q2 and V.
+ * With `normalizeObservations` the observations and next observations are standardised by the
+ * dataset's statistics first (obs-norm.ts, CORL's `normalize: true`); the exported critic carries
+ * the statistics and applies them to raw observations.
+ *
+ * Speed: all parameters [Q1 | Q2 | V] live in one flat vector updated by one fused Adam; the
+ * MLPs run tape-free with hand-written backward passes (nn/dense.ts); minibatches are gathers
+ * from tensors built once; `step(n)` runs n steps and downloads the metrics once.
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
 import { FlatAdam, polyak } from '../nn/adam.js';
-import { initMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, sizeOf, type MlpPass } from '../nn/dense.js';
+import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, sizeOf, type Activation, type MlpPass } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 import {
   DeviceData,
@@ -31,11 +36,18 @@ import {
   type RewardTransform,
   type Transitions,
 } from './common.js';
-import { Critic, qSizes, vSizes } from './critic.js';
+import { Critic, criticMetadata, qSizes, vSizes, type CriticSpec } from './critic.js';
+import { computeObsNorm, normalizeObs, obsNormFromMetadata, sameObsNorm } from './obs-norm.js';
 
 export interface IQLConfig {
   /** Hidden layer sizes of Q1, Q2 and V. */
   hidden: number[];
+  /** Hidden-layer activation of Q1, Q2 and V. */
+  activation: Activation;
+  /** LayerNorm after each hidden linear layer (before the activation). */
+  layerNorm: boolean;
+  /** Standardise observations by the dataset's mean and std + 1e-3 (CORL's `normalize`). */
+  normalizeObservations: boolean;
   discount: number;
   /** Polyak rate of the target Q nets. */
   targetTau: number;
@@ -52,6 +64,9 @@ export interface IQLConfig {
 
 export const IQL_DEFAULTS: IQLConfig = {
   hidden: [256, 256],
+  activation: 'relu',
+  layerNorm: false,
+  normalizeObservations: false,
   discount: 0.99,
   targetTau: 0.005,
   expectile: 0.7,
@@ -109,7 +124,9 @@ const METRIC_KEYS = ['q1Loss', 'q2Loss', 'vLoss', 'meanQ', 'meanV', 'advMean', '
 export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, seed = 0): IQL {
   const cfg: IQLConfig = { ...IQL_DEFAULTS, ...config, hidden: (config.hidden ?? IQL_DEFAULTS.hidden).slice() };
   const { obsDim, actDim } = data;
-  const spec = { obsDim, actDim, hidden: cfg.hidden };
+  const arch = { activation: cfg.activation, layerNorm: cfg.layerNorm };
+  const obsNorm = cfg.normalizeObservations ? computeObsNorm(data.observations, obsDim) : null;
+  const spec: Required<CriticSpec> = { obsDim, actDim, hidden: cfg.hidden, arch, obsNorm };
 
   // Parameters: one flat vector [Q1 | Q2 | V]; the target holds [Q1' | Q2']. `layout` and
   // `targetLayout` are the checkpoint's order (one net after the other). In memory the twin Q
@@ -117,23 +134,23 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   // each pair is one contiguous [2, ...] block: the twins run as one batched matmul per layer on
   // the native backend. `mem`/`targetMem` describe that order.
   const layout = ParamLayout.ofMlps([
-    { prefix: 'q1', sizes: qSizes(spec) },
-    { prefix: 'q2', sizes: qSizes(spec) },
-    { prefix: 'v', sizes: vSizes(spec) },
+    { prefix: 'q1', sizes: qSizes(spec), arch },
+    { prefix: 'q2', sizes: qSizes(spec), arch },
+    { prefix: 'v', sizes: vSizes(spec), arch },
   ]);
   const targetLayout = ParamLayout.ofMlps([
-    { prefix: 'q1', sizes: qSizes(spec) },
-    { prefix: 'q2', sizes: qSizes(spec) },
+    { prefix: 'q1', sizes: qSizes(spec), arch },
+    { prefix: 'q2', sizes: qSizes(spec), arch },
   ]);
-  const qShapes = mlpShapes(qSizes(spec));
-  const qNames = mlpNames(qSizes(spec));
+  const qShapes = mlpShapes(qSizes(spec), arch);
+  const qNames = mlpNames(qSizes(spec), arch);
   const nQ = qShapes.length; // tensors per Q net
   const twinEntries = qNames.flatMap((n, i) => [
     { name: `q1/${n}`, shape: qShapes[i]! },
     { name: `q2/${n}`, shape: qShapes[i]! },
   ]);
-  const vSh = mlpShapes(vSizes(spec));
-  const vEntries = mlpNames(vSizes(spec)).map((n, i) => ({ name: `v/${n}`, shape: vSh[i]! }));
+  const vSh = mlpShapes(vSizes(spec), arch);
+  const vEntries = mlpNames(vSizes(spec), arch).map((n, i) => ({ name: `v/${n}`, shape: vSh[i]! }));
   const mem = new ParamLayout([...twinEntries, ...vEntries]);
   const targetMem = new ParamLayout(twinEntries);
   const [qStart, qEnd] = mem.range('q');
@@ -146,7 +163,7 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   };
 
   const initRng = new Rng(seed, 0);
-  const init = [...initMlp(qSizes(spec), initRng), ...initMlp(qSizes(spec), initRng), ...initMlp(vSizes(spec), initRng)];
+  const init = [...initMlp(qSizes(spec), initRng, 1, arch), ...initMlp(qSizes(spec), initRng, 1, arch), ...initMlp(vSizes(spec), initRng, 1, arch)];
   const theta0 = reorder(layout, mem, layout.packArrays(init));
   // Per-element learning-rate multiplier (valueLr / criticLr on V) only when the rates differ.
   const lrScale =
@@ -158,7 +175,10 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   const batchRng = new Rng(seed, 1);
 
   const rewards = transformRewards(data, cfg.rewardTransform);
-  const dev = new DeviceData(data, { rewards, obsAct: true, td: { discount: cfg.discount } });
+  const trainData = obsNorm
+    ? { ...data, observations: normalizeObs(data.observations, obsNorm), nextObservations: normalizeObs(data.nextObservations, obsNorm) }
+    : data;
+  const dev = new DeviceData(trainData, { rewards, obsAct: true, td: { discount: cfg.discount } });
 
   let steps = 0;
   let last: IQLMetrics = emptyMetrics(0);
@@ -182,12 +202,12 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   /** Twin Q forward on sa: outputs stacked [2, B, 1], plus what the backward needs. */
   function twinForward(sa: tf.Tensor2D, q: tf.Tensor[]): { out: tf.Tensor; passes: MlpPass[] } {
     if (stackTwins) {
-      const pass = mlpForward(sa, q, true);
+      const pass = mlpForward(sa, q, arch, true);
       return { out: pass.out, passes: [pass] };
     }
     const [p1, p2] = twins(q);
-    const a = mlpForward(sa, p1, native);
-    const b = mlpForward(sa, p2, native);
+    const a = mlpForward(sa, p1, arch, native);
+    const b = mlpForward(sa, p2, arch, native);
     return { out: tf.stack([a.out, b.out]), passes: [a, b] };
   }
 
@@ -225,11 +245,11 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
       const q = p.slice(0, nQPieces);
       const v = p.slice(nQPieces);
       // Constants of this step: TD target (V before this update) and the target nets' min Q.
-      const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, native).out));
+      const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, arch, native).out));
       const qTarget = tf.min(twinForward(sa, split(target, nQPieces)).out, 0); // [B, 1]
 
       const qf = twinForward(sa, q);
-      const vPass = mlpForward(s, v, native);
+      const vPass = mlpForward(s, v, arch, native);
       const e = tf.sub(qf.out, y); // [2, B, 1]
       const qLosses = tf.mean(tf.square(e), [1, 2]); // [q1Loss, q2Loss]
       const adv = tf.sub(qTarget, vPass.out); // [B, 1]
@@ -303,10 +323,8 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     put('adam/v/', layout, out(adam.v));
     return weightsToTable(named, {
       format: 'iql-state',
-      version: 1,
-      obsDim,
-      actDim,
-      hidden: cfg.hidden,
+      version: 2,
+      ...criticMetadata(spec),
       config: cfg,
       seed,
       step: steps,
@@ -320,6 +338,13 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     if (meta['format'] !== 'iql-state') throw new Error(`IQL.importState: not an IQL state table (format ${String(meta['format'])})`);
     if (meta['obsDim'] !== obsDim || meta['actDim'] !== actDim || JSON.stringify(meta['hidden']) !== JSON.stringify(cfg.hidden)) {
       throw new Error('IQL.importState: network sizes differ from this IQL instance');
+    }
+    const saved = archFromMetadata(meta, 'IQL.importState');
+    if (saved.activation !== arch.activation || saved.layerNorm !== arch.layerNorm) {
+      throw new Error(`IQL.importState: checkpoint architecture ${JSON.stringify(saved)} differs from this IQL instance's ${JSON.stringify(arch)}`);
+    }
+    if (!sameObsNorm(obsNormFromMetadata(meta, obsDim, 'IQL.importState'), obsNorm)) {
+      throw new Error('IQL.importState: checkpoint observation statistics differ from this dataset\'s (or normalizeObservations differs)');
     }
     const w = tableToWeights(table);
     // Read by name straight into the in-memory order.
@@ -336,7 +361,8 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   function critic(): Critic {
     const tq = tf.tidy(() => targetMem.unpack(target));
     const on = tf.tidy(() => mem.unpack(adam.theta));
-    const pick = (from: tf.Tensor[], lay: ParamLayout, prefix: string) => mlpNames(prefix === 'v' ? vSizes(spec) : qSizes(spec)).map((n) => from[lay.index(`${prefix}/${n}`)]!);
+    const pick = (from: tf.Tensor[], lay: ParamLayout, prefix: string) =>
+      mlpNames(prefix === 'v' ? vSizes(spec) : qSizes(spec), arch).map((n) => from[lay.index(`${prefix}/${n}`)]!);
     const c = new Critic(spec, { q1: pick(tq, targetMem, 'q1'), q2: pick(tq, targetMem, 'q2'), v: pick(on, mem, 'v') });
     for (const t of [...tq, ...on]) t.dispose();
     return c;

@@ -9,12 +9,17 @@
  *   awr-discrete  factorised categorical: MLP(s) → [actDim, bins] logits, bin k of a dimension
  *                 stands for the value low + k·(high − low)/(bins − 1) (edges included);
  *                 acts by the argmax bin (deterministic) or samples the bins.
+ *
+ * The MLP's architecture (activation, LayerNorm) and the observation statistics of the critic it
+ * was extracted from (obs-norm.ts) are part of the policy and its table: `act` and `stats` take
+ * RAW observations and normalise them as the critic's training did.
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
-import { mlpInfer, mlpNames, mlpShapes } from '../nn/dense.js';
+import { archFromMetadata, archMetadata, mlpInfer, mlpNames, mlpShapes, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable } from '../nn/serialize.js';
+import { normalizeObs, obsNormFromMetadata, obsNormMetadata, type ObsNorm } from './obs-norm.js';
 
 export type ExtractMethod = 'awr' | 'ddpg' | 'awr-discrete';
 export const EXTRACT_METHODS: readonly ExtractMethod[] = ['awr', 'ddpg', 'awr-discrete'];
@@ -24,6 +29,10 @@ export interface PolicySpec {
   obsDim: number;
   actDim: number;
   hidden: number[];
+  /** Architecture of the MLP (default: plain ReLU). */
+  arch?: MlpArch;
+  /** Observation statistics applied before the MLP (the critic's; default: none). */
+  obsNorm?: ObsNorm | null;
   /** awr */
   logStdMin: number;
   logStdMax: number;
@@ -92,7 +101,7 @@ export function gaussianEntropy(logStd: tf.Tensor1D): tf.Scalar {
 }
 
 export class Policy {
-  readonly spec: PolicySpec;
+  readonly spec: PolicySpec & { arch: MlpArch; obsNorm: ObsNorm | null };
   /** MLP parameters [W0, b0, ...] (kept). */
   readonly params: tf.Tensor[];
   /** awr: clipped log σ, [actDim]. */
@@ -102,7 +111,8 @@ export class Policy {
   private readonly rng: Rng;
 
   constructor(spec: PolicySpec, params: readonly tf.Tensor[], logStd: tf.Tensor1D | null, seed = 0) {
-    this.spec = { ...spec, hidden: spec.hidden.slice() };
+    this.spec = { ...spec, hidden: spec.hidden.slice(), arch: { ...(spec.arch ?? PLAIN_RELU) }, obsNorm: spec.obsNorm ?? null };
+    if (this.spec.obsNorm && this.spec.obsNorm.mean.length !== spec.obsDim) throw new Error(`Policy: obsNorm has ${this.spec.obsNorm.mean.length} dims, expected ${spec.obsDim}`);
     this.params = params.map((p) => tf.keep(p.clone()));
     this.logStd =
       spec.method === 'awr'
@@ -131,7 +141,7 @@ export class Policy {
     if (obs.length !== n * this.spec.obsDim) throw new Error(`Policy.act: expected ${n}×${this.spec.obsDim} observation values, got ${obs.length}`);
     if (this.spec.method === 'awr-discrete') {
       const K = this.spec.bins;
-      const probs = tf.tidy(() => tf.softmax(this.logits(tf.tensor2d(obs, [n, this.spec.obsDim])), -1).dataSync() as Float32Array);
+      const probs = tf.tidy(() => tf.softmax(this.logits(this.input(obs, n)), -1).dataSync() as Float32Array);
       const out = new Float32Array(n * actDim);
       for (let i = 0; i < n * actDim; i++) {
         const p = probs.subarray(i * K, (i + 1) * K);
@@ -149,7 +159,7 @@ export class Policy {
       }
       return out;
     }
-    const mean = tf.tidy(() => tf.tanh(mlpInfer(tf.tensor2d(obs, [n, this.spec.obsDim]), this.params)).dataSync() as Float32Array);
+    const mean = tf.tidy(() => tf.tanh(mlpInfer(this.input(obs, n), this.params, this.spec.arch)).dataSync() as Float32Array);
     const out = Float32Array.from(mean);
     if (!deterministic && this.spec.method === 'awr') {
       const std = Array.from(tf.exp(this.logStd!).dataSync());
@@ -170,24 +180,29 @@ export class Policy {
       return { std: new Float32Array(n), entropy: new Float32Array(n).fill(NaN), mode };
     }
     const { std, entropy } = tf.tidy(() => {
-      const s = categoricalStats(this.logits(tf.tensor2d(obs, [n, this.spec.obsDim])), this.centers!);
+      const s = categoricalStats(this.logits(this.input(obs, n)), this.centers!);
       return { std: s.std.dataSync() as Float32Array, entropy: s.entropy.dataSync() as Float32Array };
     });
     void actDim;
     return { std: Float32Array.from(std), entropy: Float32Array.from(entropy), mode };
   }
 
+  /** Raw observation rows → the MLP's input tensor (normalised with the critic's statistics). */
+  private input(obs: Float32Array, n: number): tf.Tensor2D {
+    return tf.tensor2d(normalizeObs(obs, this.spec.obsNorm), [n, this.spec.obsDim]);
+  }
+
   private logits(obs: tf.Tensor2D): tf.Tensor3D {
-    return tf.reshape(mlpInfer(obs, this.params), [-1, this.spec.actDim, this.spec.bins]);
+    return tf.reshape(mlpInfer(obs, this.params, this.spec.arch), [-1, this.spec.actDim, this.spec.bins]);
   }
 
   /** Arrow table with everything needed to rebuild the policy (format 'policy'). */
   toTable(extraMeta: Record<string, unknown> = {}): arrow.Table {
     const named: Record<string, tf.Tensor> = {};
-    const names = mlpNames(mlpSizesFor(this.spec));
+    const names = mlpNames(mlpSizesFor(this.spec), this.spec.arch);
     this.params.forEach((p, i) => (named[`pi/${names[i]}`] = p));
     if (this.logStd) named['log_std'] = this.logStd;
-    return weightsToTable(named, { format: 'policy', version: 1, ...this.spec, ...extraMeta });
+    return weightsToTable(named, { format: 'policy', version: 2, ...policyMetadata(this.spec), ...extraMeta });
   }
 
   dispose(): void {
@@ -195,9 +210,18 @@ export class Policy {
   }
 }
 
-/** The PolicySpec recorded in a policy or extraction-state table's metadata. */
-export function specFromMetadata(meta: Record<string, unknown>): PolicySpec {
-  const spec: PolicySpec = {
+/** A PolicySpec as table metadata (architecture and observation statistics included). */
+export function policyMetadata(spec: PolicySpec): Record<string, unknown> {
+  const { arch, obsNorm, ...rest } = spec;
+  return { ...rest, ...archMetadata(arch ?? PLAIN_RELU), obsNorm: obsNormMetadata(obsNorm ?? null) };
+}
+
+/**
+ * The PolicySpec recorded in a policy or extraction-state table's metadata. Tables written before
+ * the architecture was recorded are plain ReLU nets on raw observations.
+ */
+export function specFromMetadata(meta: Record<string, unknown>): PolicySpec & { arch: MlpArch; obsNorm: ObsNorm | null } {
+  const spec = {
     method: String(meta['method']) as ExtractMethod,
     obsDim: Number(meta['obsDim']),
     actDim: Number(meta['actDim']),
@@ -207,9 +231,12 @@ export function specFromMetadata(meta: Record<string, unknown>): PolicySpec {
     bins: Number(meta['bins'] ?? 21),
     actLow: Number(meta['actLow'] ?? -1),
     actHigh: Number(meta['actHigh'] ?? 1),
+    arch: archFromMetadata(meta, 'policy table'),
+    obsNorm: null as ObsNorm | null,
   };
   if (!EXTRACT_METHODS.includes(spec.method)) throw new Error(`policy table: unknown method '${spec.method}'`);
   if (!(spec.obsDim > 0) || !(spec.actDim > 0) || !Array.isArray(spec.hidden)) throw new Error('policy table: metadata needs obsDim, actDim, hidden');
+  spec.obsNorm = obsNormFromMetadata(meta, spec.obsDim, 'policy table');
   return spec;
 }
 
@@ -225,8 +252,8 @@ export function policyFromTable(table: arrow.Table, seed = 0): Policy {
   const spec = specFromMetadata(meta);
   const w = tableToWeights(table);
   const sizes = mlpSizesFor(spec);
-  const shapes = mlpShapes(sizes);
-  const params = mlpNames(sizes).map((n, i) => {
+  const shapes = mlpShapes(sizes, spec.arch);
+  const params = mlpNames(sizes, spec.arch).map((n, i) => {
     const a = requireWeight(w, `pi/${n}`, shapes[i]);
     return tf.tensor(a.values, a.shape, 'float32');
   });
