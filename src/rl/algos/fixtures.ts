@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
 import type { NamedArray } from '../nn/serialize.js';
+import { mlpNames, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
+import { referenceMlp as referenceMlpOfList } from '../nn/reference-mlp.js';
 import type { Transitions } from './common.js';
 
 /** Random transitions of the given sizes (speed benchmarks): episodes of 300 steps. */
@@ -97,14 +99,14 @@ export function bimodalBandit(size: number, opts: { rLow?: number; rHigh?: numbe
 // ---------------------------------------------------------------------------------------------
 // References for the tests of the tape-free training steps
 
-/** A 2-hidden-layer ReLU MLP written with plain tfjs ops (autograd differentiates it). */
-export function referenceMlp(x: tf.Tensor, get: (name: string) => tf.Tensor, prefix: string): tf.Tensor {
-  let h = x;
-  for (let l = 0; l < 3; l++) {
-    h = tf.add(tf.matMul(h, get(`${prefix}/l${l}/W`)), get(`${prefix}/l${l}/b`));
-    if (l < 2) h = tf.relu(h);
-  }
-  return h;
+/**
+ * A 2-hidden-layer MLP (`arch`: activation, LayerNorm) written with plain tfjs ops (autograd
+ * differentiates it), its parameters fetched by name: `${prefix}/l0/W`, ...
+ */
+export function referenceMlp(x: tf.Tensor, get: (name: string) => tf.Tensor, prefix: string, arch: MlpArch = PLAIN_RELU): tf.Tensor {
+  const layers = 3;
+  const names = mlpNames(new Array<number>(layers + 1).fill(1), arch);
+  return referenceMlpOfList(x, names.map((n) => get(`${prefix}/${n}`)), layers, arch);
 }
 
 /**

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend.js';
-import { FrozenMlp, initMlp, mlpBackward, mlpForward, mlpShapes, ParamLayout } from './dense.js';
+import { archFromMetadata, FrozenMlp, initMlp, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, PLAIN_RELU, type MlpArch } from './dense.js';
+import { referenceMlp } from './reference-mlp.js';
 import { cosineLr, FlatAdam, polyak } from './adam.js';
 import { readMetadata, tableToWeights, weightsToTable } from './serialize.js';
 import { Rng } from '../envs/rng.js';
@@ -124,6 +125,130 @@ test('mlpBackward matches tfjs autograd of the plain MLP and finite differences,
     tf.dispose([...ps, x, R]);
   }
   await initBackend('wasm');
+});
+
+const ARCHS: MlpArch[] = [
+  { activation: 'relu', layerNorm: true },
+  { activation: 'mish', layerNorm: false },
+  { activation: 'mish', layerNorm: true },
+  { activation: 'gelu', layerNorm: false },
+  { activation: 'gelu', layerNorm: true },
+];
+
+/** Backends to check: cpu, wasm and (when tfjs-node loads) native; returns the names initialised. */
+async function eachBackend(f: (name: string) => void | Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  for (const pref of ['cpu', 'wasm', 'node'] as const) {
+    const info = await initBackend(pref);
+    if (seen.includes(info.name)) continue; // 'node' fell back to wasm: tfjs-node not installed
+    seen.push(info.name);
+    await f(info.name);
+  }
+  await initBackend('wasm');
+  return seen;
+}
+
+/**
+ * LayerNorm and each activation, 3 hidden layers: the hand-written backward against tfjs autograd
+ * of the plainly written net (reference-mlp.ts), for one net and for two nets stacked as batched
+ * matmuls ([2, in, out], as the native twin-Q path), plus the frozen input gradient through cached
+ * transposes. Weights are scaled up and the LayerNorm gains/biases moved off 1/0 so that every
+ * term of each backward matters.
+ */
+test('mlpBackward with LayerNorm and mish/gelu/relu matches tfjs autograd on every backend (single and stacked nets)', async () => {
+  const sizes = [3, 8, 6, 5, 2];
+  const B = 7;
+  const rng = new Rng(21);
+  const xv = Float32Array.from({ length: B * 3 }, () => rng.normal());
+  const Rv = Float32Array.from({ length: B * 2 }, () => rng.normal());
+  const R2v = Float32Array.from({ length: 2 * B * 2 }, () => rng.normal());
+  const backends = await eachBackend((backend) => {
+    for (const arch of ARCHS) {
+      const label = `${backend} ${arch.activation}${arch.layerNorm ? '+LN' : ''}`;
+      const shapes = mlpShapes(sizes, arch);
+      const names = mlpNames(sizes, arch);
+      const nets = [0, 1].map((k) =>
+        initMlp(sizes, new Rng(5 + k), 1, arch).map((a, i) => {
+          const n = names[i]!;
+          const v = n.endsWith('ln_scale') || n.endsWith('ln_bias') ? a.map((x) => x + rng.uniform(-0.5, 0.5)) : a.map((x) => 2 * x);
+          return tf.tensor(v, shapes[i]!);
+        }),
+      );
+      const ps = nets[0]!;
+      const x = tf.tensor2d(xv, [B, 3]);
+      const R = tf.tensor2d(Rv, [B, 2]);
+      const L = sizes.length - 1;
+      const hand = tf.tidy(() => {
+        const { grads, dx } = mlpBackward(R, mlpForward(x, ps, arch), ps, { inputGrad: true });
+        return [dx!, ...grads].map((g) => Array.from(g.dataSync()));
+      });
+      const ref = tf.tidy(() =>
+        tf.grads((xx: tf.Tensor, ...p: tf.Tensor[]) => tf.sum(tf.mul(referenceMlp(xx, p, L, arch), R)))([x, ...ps]).map((g) => Array.from(g.dataSync())),
+      );
+      assert.equal(hand.length, ref.length);
+      hand.forEach((g, i) => assertClose(g, ref[i]!, 2e-5, `${label} ${i === 0 ? 'dx' : names[i - 1]}`));
+      assertClose(
+        tf.tidy(() => mlpForward(x, ps, arch).out.dataSync()),
+        tf.tidy(() => referenceMlp(x, ps, L, arch).dataSync()),
+        1e-5,
+        `${label} forward`,
+      );
+
+      // Stacked: W [2, in, out], vectors [2, 1, out]; x shared; output and gradients per net.
+      const stacked = ps.map((p, i) => tf.keep(p.rank === 2 ? tf.stack([p, nets[1]![i]!]) : tf.reshape(tf.stack([p, nets[1]![i]!]), [2, 1, p.shape[0]!])));
+      const R2 = tf.tensor3d(R2v, [2, B, 2]);
+      const st = tf.tidy(() => {
+        const pass = mlpForward(x, stacked, arch);
+        const { grads, dx } = mlpBackward(R2, pass, stacked, { inputGrad: true });
+        return { out: Array.from(pass.out.dataSync()), grads: grads.map((g) => Array.from(g.dataSync())), dx: Array.from(dx!.dataSync()) };
+      });
+      [0, 1].forEach((k) => {
+        const Rk = tf.tidy(() => tf.keep(tf.squeeze(tf.slice(R2, [k, 0, 0], [1, B, 2]), [0])));
+        const refK = tf.tidy(() =>
+          tf.grads((xx: tf.Tensor, ...p: tf.Tensor[]) => tf.sum(tf.mul(referenceMlp(xx, p, L, arch), Rk)))([x, ...nets[k]!]).map((g) => Array.from(g.dataSync())),
+        );
+        const outK = tf.tidy(() => Array.from(referenceMlp(x, nets[k]!, L, arch).dataSync()));
+        const n = B * 2;
+        assertClose(st.out.slice(k * n, (k + 1) * n), outK, 1e-5, `${label} stacked out ${k}`);
+        const nx = B * 3;
+        assertClose(st.dx.slice(k * nx, (k + 1) * nx), refK[0]!, 2e-5, `${label} stacked dx ${k}`);
+        st.grads.forEach((g, i) => {
+          const len = g.length / 2;
+          assertClose(g.slice(k * len, (k + 1) * len), refK[i + 1]!, 2e-5, `${label} stacked ${names[i]} ${k}`);
+        });
+        Rk.dispose();
+      });
+
+      // Frozen: input gradient through the cached transposes, no parameter gradients.
+      const frozen = new FrozenMlp(ps, arch);
+      const gx = tf.tidy(() => {
+        const r = mlpBackward(R, mlpForward(x, frozen.params, arch), frozen.params, { paramGrads: false, inputGrad: true, Wt: frozen.Wt });
+        assert.ok(r.grads.every((g) => g === undefined), `${label}: frozen nets get no parameter gradients`);
+        return Array.from(r.dx!.dataSync());
+      });
+      assertClose(gx, ref[0]!, 2e-5, `${label} frozen dx`);
+      assertClose(tf.tidy(() => frozen.infer(x).dataSync()), tf.tidy(() => referenceMlp(x, ps, L, arch).dataSync()), 1e-5, `${label} frozen infer`);
+      frozen.dispose();
+      tf.dispose([...nets.flat(), ...stacked, x, R, R2]);
+    }
+  });
+  assert.ok(backends.includes('cpu') && backends.includes('wasm'));
+});
+
+test('initMlp with LayerNorm: same linear layers as without (same stream), gains 1 and biases 0; architecture metadata', () => {
+  const sizes = [4, 16, 16, 1];
+  const arch: MlpArch = { activation: 'mish', layerNorm: true };
+  const plain = initMlp(sizes, new Rng(9));
+  const ln = initMlp(sizes, new Rng(9), 1, arch);
+  assert.deepEqual(mlpNames(sizes, arch), ['l0/W', 'l0/b', 'l0/ln_scale', 'l0/ln_bias', 'l1/W', 'l1/b', 'l1/ln_scale', 'l1/ln_bias', 'l2/W', 'l2/b']);
+  assert.deepEqual(mlpShapes(sizes, arch).map((s) => s.join('x')), ['4x16', '16', '16', '16', '16x16', '16', '16', '16', '16x1', '1']);
+  const linear = ln.filter((_, i) => !mlpNames(sizes, arch)[i]!.includes('/ln_'));
+  assert.deepEqual(linear, plain);
+  assert.ok(ln[2]!.every((x) => x === 1) && ln[3]!.every((x) => x === 0));
+  assert.deepEqual(archFromMetadata({}, 't'), PLAIN_RELU);
+  assert.deepEqual(archFromMetadata({ activation: 'gelu', layerNorm: true }, 't'), { activation: 'gelu', layerNorm: true });
+  assert.throws(() => archFromMetadata({ activation: 'tanh' }, 'critic table'), /critic table: metadata 'activation' is "tanh"/);
+  assert.throws(() => archFromMetadata({ layerNorm: 'yes' }, 't'), /layerNorm/);
 });
 
 test('ParamLayout packs, unpacks and splits differentiably', async () => {
