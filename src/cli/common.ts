@@ -31,7 +31,9 @@ export async function planOrReport(file: string | undefined, values: { set?: str
     return ExitCode.invalid;
   }
   try {
-    return await planPipeline(file, { set: values.set, profile: values.profile, storeDir: values.store });
+    const plan = await planPipeline(file, { set: values.set, profile: values.profile, storeDir: values.store });
+    for (const w of plan.warnings) console.error(`warning: ${w}`);
+    return plan;
   } catch (e) {
     if (e instanceof PipelineErrors) {
       for (const err of e.errors) console.error(err.format());

@@ -5,13 +5,14 @@
  */
 import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { acquireLock } from '../store/lock.js';
-import { fileDigest, pathDigest, Store, type Manifest } from '../store/store.js';
+import { Store, type Manifest } from '../store/store.js';
 import { removeQuietly } from '../store/fs-atomic.js';
 import type { EngineEvent, EventListener, OutputInfo } from './events.js';
-import { cacheKey } from './fingerprint.js';
+import { codeIdentity } from './code-identity.js';
+import { fingerprint } from './fingerprint.js';
 import { runStageJob, type InputItem, type JobMessage, type StageJob, type StageJobResult } from './job.js';
 import type { Plan, PlannedInstance } from './plan.js';
 import { projectRoot } from './stage-schema.js';
@@ -56,54 +57,6 @@ function versions(): Record<string, string> {
   return { 'iql-pipeline': packageVersion, node: process.versions.node };
 }
 
-/** Input digests of an instance, from its upstream manifests; the cache key follows from them. */
-export function keyFor(inst: PlannedInstance, upstream: (name: string) => Manifest | undefined): { key: string; items: Record<string, InputItem[]> } | null {
-  const items: Record<string, InputItem[]> = {};
-  const digests: Record<string, string | string[]> = {};
-  const store = (m: Manifest) => m;
-  for (const [name, b] of Object.entries(inst.inputs)) {
-    const list: InputItem[] = [];
-    for (const ref of b.refs) {
-      const m = upstream(ref.instance);
-      if (!m) return null;
-      const out = store(m).outputs[ref.output];
-      if (!out) return null;
-      list.push({ instance: ref.instance, output: ref.output, matrix: m.matrix, params: m.params, digest: out.digest, path: '', kind: out.kind });
-    }
-    items[name] = list;
-    digests[name] = b.many ? list.map((i) => i.digest) : list[0]!.digest;
-  }
-  const r = inst.resolved;
-  const files = fileDigests(inst);
-  const key = cacheKey({ kind: r.kind.kind, version: r.kind.version, codeDigest: r.codeDigest, params: inst.params, inputs: digests, seed: inst.seed, ...(files ? { files } : {}) });
-  return { key, items };
-}
-
-const digestCache = new Map<string, { size: number; mtimeMs: number; digest: string }>();
-
-/**
- * Content digests of the files (or directories) a stage's fileParams name; a missing path digests
- * as "missing". File digests are memoised by size and mtime; directories are re-read every time.
- */
-function fileDigests(inst: PlannedInstance): Record<string, string> | undefined {
-  const names = inst.resolved.kind.fileParams ?? [];
-  const out: Record<string, string> = {};
-  for (const name of names) {
-    const value = inst.params[name];
-    if (typeof value !== 'string' || value === '') continue;
-    const path = resolve(process.cwd(), value);
-    let st;
-    try { st = statSync(path); } catch { out[name] = 'missing'; continue; }
-    if (st.isDirectory()) { out[name] = pathDigest(path); continue; }
-    const hit = digestCache.get(path);
-    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) { out[name] = hit.digest; continue; }
-    const digest = fileDigest(path);
-    digestCache.set(path, { size: st.size, mtimeMs: st.mtimeMs, digest });
-    out[name] = digest;
-  }
-  return Object.keys(out).length ? out : undefined;
-}
-
 class Semaphore {
   private waiting: (() => void)[] = [];
   constructor(private free: number) {}
@@ -144,7 +97,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
     const bad = ups.find(([, o]) => o.status === 'failed' || o.status === 'skipped');
     if (bad) return { status: 'skipped', reason: `upstream ${bad[0]} ${bad[1].status}` };
     const manifests = new Map(ups.map(([n, o]) => [n, (o as { manifest: Manifest }).manifest]));
-    const k = keyFor(inst, (n) => manifests.get(n));
+    const k = fingerprint(inst, (n) => manifests.get(n));
     if (!k) {
       const missing = Object.values(inst.inputs).flatMap((b) => b.refs).filter((r) => !manifests.get(r.instance)?.outputs[r.output]);
       const error = `upstream did not produce ${missing.map((r) => `${r.instance}.${r.output}`).join(', ')} (an optional output)`;
@@ -211,6 +164,16 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
         return { status: 'failed', key, error };
       }
       removeQuietly(join(tmpDir, '.scratch'));
+      // The worker loaded the module when the stage started; if the code on disk changed since the
+      // plan, the result would be filed under a key that does not describe the code that made it.
+      const codeNow = codeIdentity(inst.resolved.moduleUrl);
+      if (codeNow.digest !== inst.code.digest) {
+        removeQuietly(tmpDir);
+        const changed = Object.keys({ ...codeNow.files, ...inst.code.files }).filter((f) => codeNow.files[f] !== inst.code.files[f]);
+        const error = `the stage's code changed while it ran (${changed.join(', ')}); its result was discarded — run again`;
+        emit({ type: 'stage-failed', runId, instance: inst.name, key, time: now(), error });
+        return { status: 'failed', key, error };
+      }
       const finished = now();
       const manifest: Manifest = {
         format: 1, key, kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, stage: inst.stage, instance: inst.name,
@@ -219,6 +182,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
         outputs: result.outputs, summary: result.summary, recorded: result.recorded, runId,
         startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started,
         resumedFromStep: result.resumedFromStep, host: hostname(), versions: versions(),
+        code: { files: inst.code.files, packages: inst.code.packages }, ...(k.files ? { fileParams: k.files } : {}),
       };
       store.commit(tmpDir, manifest);
       removeQuietly(store.checkpointDir(key));

@@ -10,6 +10,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYamlScalar } from 'yaml';
 import { PipelineError, PipelineErrors, type SourceLocation } from './errors.js';
 import { loadPipelineFile, type FieldPath, type LoadedPipelineFile } from './load.js';
+import { codeIdentity, type CodeIdentity, type StatCache } from './code-identity.js';
 import { resolveKind, type ResolvedKind } from './registry.js';
 import { projectRoot } from './stage-schema.js';
 
@@ -29,6 +30,8 @@ export interface PlannedInstance {
   stage: string;
   kindId: string;
   resolved: ResolvedKind;
+  /** The kind's code identity, computed for this plan (shared by the kind's instances). */
+  code: CodeIdentity;
   matrix: MatrixCoords;
   params: Json;
   seed: number;
@@ -50,6 +53,8 @@ export interface Plan {
   byName: Map<string, PlannedInstance>;
   /** Stage name → its instance names (expansion order). */
   stages: Map<string, string[]>;
+  /** Things the user should know that do not stop the run (e.g. a source edited but not rebuilt). */
+  warnings: string[];
 }
 
 export interface PlanOptions {
@@ -182,6 +187,11 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
       }
     }),
   );
+
+  // Code identity of each kind, fresh for every plan (files memoised by size and mtime).
+  const stats: StatCache = new Map();
+  const code = new Map<string, CodeIdentity>();
+  for (const r of kinds.values()) if (!code.has(r.id)) code.set(r.id, codeIdentity(r.moduleUrl, stats));
 
   // 4. Stage-level graph (inputs + foreach) → cycles → order.
   const deps = new Map<string, string[]>();
@@ -350,7 +360,7 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
           err(`unknown input '${inName}' for ${r.kind.kind} (inputs: ${Object.keys(r.kind.inputs).join(', ') || 'none'})`, ['stages', name, 'inputs', inName], true);
         }
       }
-      const inst: PlannedInstance = { name: instName, stage: name, kindId: r.id, resolved: r, matrix: coords, params: substituted as Json, seed, inputs, needs: [...needs] };
+      const inst: PlannedInstance = { name: instName, stage: name, kindId: r.id, resolved: r, code: code.get(r.id)!, matrix: coords, params: substituted as Json, seed, inputs, needs: [...needs] };
       instances.push(inst);
       byName.set(instName, inst);
       names.push(instName);
@@ -372,7 +382,13 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
     instances,
     byName,
     stages,
+    warnings: unbuiltWarnings(code),
   };
+}
+
+function unbuiltWarnings(code: Map<string, CodeIdentity>): string[] {
+  const labels = [...new Set([...code.values()].flatMap((c) => c.unbuilt))].sort();
+  return labels.map((l) => `${l} was edited after it was compiled: stages run (and are keyed by) the compiled code, so the edit takes effect after a rebuild (npm run build)`);
 }
 
 export function instanceName(stage: string, coords: MatrixCoords): string {

@@ -3,8 +3,7 @@
  * `stages/` directory (discovered, so the engine itself names no stage kind); anything that looks
  * like a path is a user's module, resolved against the pipeline file's directory.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageKind } from './stage.js';
@@ -13,8 +12,6 @@ export interface ResolvedKind {
   id: string;
   moduleUrl: string;
   kind: StageKind;
-  /** For user modules: digest of the module source, so editing the code invalidates the cache. */
-  codeDigest?: string;
 }
 
 const builtinDir = fileURLToPath(new URL('../../stages/', import.meta.url));
@@ -48,11 +45,9 @@ export function resolveKind(uses: string, pipelineFile: string): Promise<Resolve
 
 async function load(uses: string, key: string): Promise<ResolvedKind> {
   let url: string;
-  let codeDigest: string | undefined;
   if (isPathLike(uses)) {
     if (!existsSync(key)) throw new Error(`stage module not found: ${key}`);
     url = pathToFileURL(key).href;
-    codeDigest = createHash('sha256').update(readFileSync(key)).digest('hex');
   } else {
     const known = builtinKinds();
     if (!known.includes(uses)) {
@@ -78,5 +73,5 @@ async function load(uses: string, key: string): Promise<ResolvedKind> {
     if (typeof kind.run !== 'function') problems.push('`run` must be a function');
   }
   if (problems.length > 0) throw new Error(`stage module ${uses} is not a stage kind: ${problems.join('; ')}`);
-  return { id: isPathLike(uses) ? key : uses, moduleUrl: url, kind: kind!, codeDigest };
+  return { id: isPathLike(uses) ? key : uses, moduleUrl: url, kind: kind! };
 }

@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { readHolder } from '../store/lock.js';
-import { pidAlive, thisHost, type Manifest, type PipelineState, type Store } from '../store/store.js';
-import { canonicalJson } from './fingerprint.js';
-import { keyFor } from './execute.js';
+import { pidAlive, thisHost, type Manifest, type PipelineState, type PipelineStateInstance, type Store } from '../store/store.js';
+import { codeChanges } from './code-identity.js';
+import { canonicalJson, fingerprint, type Fingerprint } from './fingerprint.js';
 import type { Plan, PlannedInstance } from './plan.js';
 
 export type State = 'cached' | 'running' | 'stale' | 'missing' | 'pending';
@@ -24,11 +24,11 @@ export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
   const out: InstanceStatus[] = [];
   const stateOf = new Map<string, State>();
   for (const inst of plan.instances) {
-    const k = keyFor(inst, (n) => manifests.get(n));
+    const k = fingerprint(inst, (n) => manifests.get(n));
     const prev = previous?.instances[inst.name];
     if (!k) {
       const waiting = inst.needs.filter((n) => stateOf.get(n) !== 'cached');
-      const reasons = [`waits on ${waiting.join(', ')}`, ...(prev ? paramChanges(inst, prev) : [])];
+      const reasons = [`waits on ${waiting.join(', ')}`, ...(prev ? ownChanges(inst, prev) : [])];
       out.push({ instance: inst.name, state: 'pending', reasons });
       stateOf.set(inst.name, 'pending');
       continue;
@@ -43,7 +43,7 @@ export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
     } else if (check.exists) {
       s = { instance: inst.name, state: 'stale', key: k.key, reasons: [`cache entry damaged: ${check.reason}`] };
     } else if (prev && prev.key !== k.key) {
-      s = { instance: inst.name, state: 'stale', key: k.key, reasons: whyChanged(inst, k.items, prev) };
+      s = { instance: inst.name, state: 'stale', key: k.key, reasons: whyChanged(inst, k, prev) };
     } else {
       s = { instance: inst.name, state: 'missing', key: k.key, reasons: [prev ? 'entry was removed from the store' : 'never computed'] };
     }
@@ -60,7 +60,8 @@ function isRunning(store: Store, key: string): boolean {
   return !!h && (h.host !== thisHost || pidAlive(h.pid));
 }
 
-function paramChanges(inst: PlannedInstance, prev: PipelineState['instances'][string]): string[] {
+/** Changes in what the instance itself contributes to its key: parameters, seed, version, code. */
+function ownChanges(inst: PlannedInstance, prev: PipelineStateInstance): string[] {
   const reasons: string[] = [];
   const keys = new Set([...Object.keys(inst.params), ...Object.keys(prev.params)]);
   for (const k of [...keys].sort()) {
@@ -70,17 +71,23 @@ function paramChanges(inst: PlannedInstance, prev: PipelineState['instances'][st
   }
   if (prev.seed !== inst.seed) reasons.push(`seed: ${prev.seed} → ${inst.seed}`);
   if (prev.version !== inst.resolved.kind.version) reasons.push(`stage version: ${prev.version} → ${inst.resolved.kind.version}`);
+  if (prev.code) reasons.push(...codeChanges(prev.code, inst.code));
   return reasons;
 }
 
-function whyChanged(inst: PlannedInstance, items: Record<string, { digest: string; instance: string }[]>, prev: PipelineState['instances'][string]): string[] {
-  const reasons = paramChanges(inst, prev);
-  for (const [name, list] of Object.entries(items)) {
+function whyChanged(inst: PlannedInstance, k: Fingerprint, prev: PipelineStateInstance): string[] {
+  const reasons = ownChanges(inst, prev);
+  for (const [name, list] of Object.entries(k.items)) {
     const before = prev.inputs[name] ?? [];
     const now = list.map((i) => i.digest);
     if (canonicalJson(before) !== canonicalJson(now)) reasons.push(`input ${name} changed (from ${[...new Set(list.map((i) => i.instance))].join(', ')})`);
   }
-  if (reasons.length === 0) reasons.push('an input file (fileParams) or the stage code changed');
+  if (prev.fileParams || k.files) {
+    for (const name of [...new Set([...Object.keys(prev.fileParams ?? {}), ...Object.keys(k.files ?? {})])].sort()) {
+      if (prev.fileParams?.[name] !== k.files?.[name]) reasons.push(`file changed: ${String(inst.params[name])} (param ${name})`);
+    }
+  }
+  if (reasons.length === 0) reasons.push(prev.code ? 'key material changed (format)' : 'last run predates code identity in the key (stage code or an input file may have changed)');
   return reasons;
 }
 
@@ -93,6 +100,7 @@ export function pipelineStateOf(plan: Plan, manifests: Map<string, Manifest>): P
     instances[inst.name] = {
       key: m.key, kind: m.kind, version: m.version, params: m.params, seed: m.seed,
       inputs: Object.fromEntries(Object.entries(m.inputs).map(([n, l]) => [n, l.map((i) => i.digest)])),
+      code: m.code, fileParams: m.fileParams,
     };
   }
   return { pipeline: plan.name, file: plan.file, updatedAt: new Date().toISOString(), instances };

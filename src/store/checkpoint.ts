@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Checkpointer, CheckpointState } from '../engine/stage.js';
 import { decodeTable, encodeTable } from './arrow-io.js';
 import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
-import { fileDigest } from './store.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { fileDigest, sha256 } from './digest.js';
+import { randomBytes } from 'node:crypto';
 
 interface CheckpointIndex {
   step: number;
@@ -56,7 +56,7 @@ export class DirCheckpointer implements Checkpointer {
       const bytes = encodeTable(table);
       const file = `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.arrow`;
       writeFileDurable(join(tmp, file), bytes);
-      index.tables[name] = { file, digest: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+      index.tables[name] = { file, digest: sha256(bytes), bytes: bytes.byteLength };
     }
     writeFileDurable(join(tmp, 'checkpoint.json'), JSON.stringify(index));
     fsyncDir(tmp);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileDigest, pathDigest } from './store.js';
+import { fileDigest, pathDigest } from './digest.js';
 
 test('pathDigest: a file digests as its content; a directory changes with any edit, addition or rename inside', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iqlp-digest-'));

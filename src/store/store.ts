@@ -4,10 +4,11 @@
  * leaves a half-written entry visible. Reads verify sizes and sha256 digests; a corrupt entry is
  * moved to trash/ and reported as missing so the caller recomputes it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileDigest } from './digest.js';
 import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
 
 export interface ManifestOutput {
@@ -43,32 +44,13 @@ export interface Manifest {
   resumedFromStep?: number;
   host: string;
   versions: Record<string, string>;
+  /** The code that computed the entry: file label → content digest, package → version (as keyed). */
+  code?: { files: Record<string, string>; packages: Record<string, string> };
+  /** Digests of the files named by the stage's file parameters, by parameter name (as keyed). */
+  fileParams?: Record<string, string>;
 }
 
 export type Verification = { ok: true; manifest: Manifest } | { ok: false; reason: string; exists: boolean };
-
-export function fileDigest(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/**
- * Content digest of a file, or of a directory: sha256 over its files' relative paths and
- * content digests, sorted (a renamed, added, removed or edited file changes it).
- */
-export function pathDigest(path: string): string {
-  if (!statSync(path).isDirectory()) return fileDigest(path);
-  const h = createHash('sha256');
-  const walk = (dir: string, rel: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = join(dir, name);
-      const r = rel ? `${rel}/${name}` : name;
-      if (statSync(full).isDirectory()) walk(full, r);
-      else h.update(`${r}\0${fileDigest(full)}\n`);
-    }
-  };
-  walk(path, '');
-  return h.digest('hex');
-}
 
 export class Store {
   constructor(readonly root: string) {}
@@ -212,7 +194,19 @@ export interface PipelineState {
   pipeline: string;
   file: string;
   updatedAt: string;
-  instances: Record<string, { key: string; kind: string; version: string; params: Record<string, unknown>; seed: number; inputs: Record<string, string[]> }>;
+  instances: Record<string, PipelineStateInstance>;
+}
+
+/** What `status` compares against: the key material of each instance's last result, spelled out. */
+export interface PipelineStateInstance {
+  key: string;
+  kind: string;
+  version: string;
+  params: Record<string, unknown>;
+  seed: number;
+  inputs: Record<string, string[]>;
+  code?: Manifest['code'];
+  fileParams?: Record<string, string>;
 }
 
 export function pidAlive(pid: number): boolean {

@@ -1,0 +1,187 @@
+/**
+ * Code identity of a stage kind: the content digest of its module and of every file it imports
+ * inside the project, transitively (static imports and string-literal dynamic imports, which the
+ * built-in stages use to load heavy code inside `run`), plus the installed versions of the
+ * packages those files import. It is part of every cache key (fingerprint.ts), so editing
+ * `src/rl/algos/iql.ts` makes exactly the stage kinds that import it stale.
+ *
+ * What is digested is the code that runs: a stage module is loaded from dist/*.js (or, under tsx,
+ * from the .ts sources), so the closure is followed from that module file through the files Node
+ * would load. Digesting the .ts sources while dist/ runs would file results of the old compiled
+ * code under a key that claims the edited source whenever a rebuild was forgotten — the silent
+ * stale result the key exists to prevent. For the reader, a compiled file is named by its source
+ * (`dist/src/rl/algos/iql.js` → `src/rl/algos/iql.ts`), and a source edited after its build is
+ * reported (`unbuilt`) so the user knows to rebuild. User modules (plain .js/.mjs anywhere) are
+ * handled the same way.
+ *
+ * The boundary: relative and absolute specifiers are followed unless they lead into a
+ * node_modules directory; bare specifiers are packages, identified by their installed version
+ * (package.json); `node:` built-ins are ignored (the Node version is recorded in the manifest).
+ *
+ * Files are memoised by (size, mtime), so a cached run re-reads nothing it has already digested.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sha256 } from '../store/digest.js';
+import { canonicalJson } from './fingerprint.js';
+import { findImports, type ImportSpec } from './imports.js';
+import { projectRoot } from './stage-schema.js';
+
+export interface CodeIdentity {
+  /** sha256 over `files` (label → digest): the `code` field of the cache key. */
+  digest: string;
+  /** Every file of the closure, by label (project-relative, sources' names for compiled files) → sha256 of its content ('missing' when an import names no file). */
+  files: Record<string, string>;
+  /** Package name → installed version, for every package the closure imports ('not installed' when absent). */
+  packages: Record<string, string>;
+  /** Labels of compiled files whose source was edited after the build (rebuild to run the edit). */
+  unbuilt: string[];
+}
+
+interface FileInfo {
+  size: number;
+  mtimeMs: number;
+  digest: string;
+  /** null for files that are not JavaScript/TypeScript (JSON, wasm…): digested, not scanned. */
+  imports: ImportSpec[] | null;
+}
+
+const SCANNED = /\.(c|m)?(j|t)sx?$/;
+const TS_SOURCE = /\.(m|c)?tsx?$/;
+const BUILTINS = new Set(builtinModules);
+const memo = new Map<string, FileInfo>();
+
+/** A stat-once view of the file system for one planning pass (several kinds share files). */
+export type StatCache = Map<string, { size: number; mtimeMs: number } | null>;
+
+function statOf(path: string, stats: StatCache): { size: number; mtimeMs: number } | null {
+  if (stats.has(path)) return stats.get(path)!;
+  let s: { size: number; mtimeMs: number } | null;
+  try {
+    const st = statSync(path);
+    s = st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : null;
+  } catch {
+    s = null;
+  }
+  stats.set(path, s);
+  return s;
+}
+
+function fileInfo(path: string, stats: StatCache): FileInfo | null {
+  const st = statOf(path, stats);
+  if (!st) return null;
+  const hit = memo.get(path);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
+  const bytes = readFileSync(path);
+  const info: FileInfo = { ...st, digest: sha256(bytes), imports: SCANNED.test(path) ? findImports(bytes.toString('utf8')) : null };
+  memo.set(path, info);
+  return info;
+}
+
+function isInNodeModules(path: string): boolean {
+  return path.split(sep).includes('node_modules');
+}
+
+/** The file a relative/absolute specifier names, or null; TypeScript sources import './x.js' meaning './x.ts'. */
+function resolveFile(importer: string, specifier: string, stats: StatCache): string | null {
+  const bare = specifier.replace(/[?#].*$/, '');
+  const target = bare.startsWith('file:') ? fileURLToPath(bare) : resolve(dirname(importer), bare);
+  if (statOf(target, stats)) return target;
+  if (TS_SOURCE.test(importer)) {
+    const ts = target.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts').replace(/\.jsx$/, '.tsx');
+    if (ts !== target && statOf(ts, stats)) return ts;
+  }
+  return null;
+}
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+function packageVersion(fromDir: string, name: string, stats: StatCache): string {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const pj = join(dir, 'node_modules', name, 'package.json');
+    if (statOf(pj, stats)) {
+      try {
+        return String((JSON.parse(readFileSync(pj, 'utf8')) as { version?: unknown }).version ?? 'unknown');
+      } catch {
+        return 'unreadable';
+      }
+    }
+    if (dirname(dir) === dir) return 'not installed';
+  }
+}
+
+/** How a file is named in the record and in `status`: project-relative, compiled files by their source. */
+function labeller(moduleFile: string): (path: string) => { label: string; source?: string } {
+  const root = projectRoot();
+  const inProject = !relative(root, moduleFile).startsWith('..');
+  const base = inProject ? root : dirname(moduleFile);
+  return (path) => {
+    const rel = relative(base, path).split(sep).join('/');
+    if (inProject && rel.startsWith('dist/') && /\.m?js$/.test(rel)) {
+      const src = rel.slice('dist/'.length).replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts');
+      if (existsSync(join(root, src))) return { label: src, source: join(root, src) };
+    }
+    return { label: rel };
+  };
+}
+
+/** The code identity of the stage module at `moduleFile` (a path or file: URL). */
+export function codeIdentity(moduleFile: string, stats: StatCache = new Map()): CodeIdentity {
+  const start = moduleFile.startsWith('file:') ? fileURLToPath(moduleFile) : resolve(moduleFile);
+  const label = labeller(start);
+  const files: Record<string, string> = {};
+  const packages: Record<string, string> = {};
+  const unbuilt: string[] = [];
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const path = queue.pop()!;
+    const { label: name, source } = label(path);
+    const info = fileInfo(path, stats);
+    if (!info) { files[name] = 'missing'; continue; }
+    files[name] = info.digest;
+    if (source && (statOf(source, stats)?.mtimeMs ?? 0) > info.mtimeMs) unbuilt.push(name);
+    for (const { specifier } of info.imports ?? []) {
+      if (specifier.startsWith('node:') || BUILTINS.has(specifier)) continue;
+      if (specifier.startsWith('.') || specifier.startsWith('file:') || isAbsolute(specifier)) {
+        const target = resolveFile(path, specifier, stats);
+        if (!target) { files[label(resolve(dirname(path), specifier)).label] = 'missing'; continue; }
+        if (isInNodeModules(target) || seen.has(target)) continue;
+        seen.add(target);
+        queue.push(target);
+      } else if (!specifier.startsWith('#')) {
+        const pkg = packageName(specifier);
+        packages[pkg] ??= packageVersion(dirname(path), pkg, stats);
+      }
+    }
+  }
+  return { digest: sha256(canonicalJson(files)), files, packages, unbuilt: unbuilt.sort() };
+}
+
+/** What changed between two recorded code identities, as lines for `status`. */
+export function codeChanges(before: { files?: Record<string, string>; packages?: Record<string, string> }, now: Pick<CodeIdentity, 'files' | 'packages'>): string[] {
+  const out: string[] = [];
+  if (before.files) {
+    const names = [...new Set([...Object.keys(before.files), ...Object.keys(now.files)])].sort();
+    for (const n of names) {
+      const a = before.files[n];
+      const b = now.files[n];
+      if (a === b) continue;
+      out.push(a === undefined ? `code added: ${n}` : b === undefined ? `code removed: ${n}` : `code changed: ${n}`);
+    }
+  }
+  if (before.packages) {
+    const names = [...new Set([...Object.keys(before.packages), ...Object.keys(now.packages)])].sort();
+    for (const n of names) {
+      const a = before.packages[n];
+      const b = now.packages[n];
+      if (a !== b) out.push(`package ${n}: ${a ?? 'not imported'} → ${b ?? 'not imported'}`);
+    }
+  }
+  return out;
+}
