@@ -19,11 +19,10 @@ import {
   mlpBackward,
   mlpForward,
   mlpNames,
-  mlpShapes,
   PLAIN_RELU,
   type MlpArch,
 } from '../nn/dense.js';
-import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
+import { readMetadata, readMlpWeights, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 import { normalizeObs, obsNormFromMetadata, obsNormMetadata, type ObsNorm } from './obs-norm.js';
 
 export type QReduce = 'min' | 'mean' | 'q1';
@@ -232,10 +231,7 @@ export function criticFromTable(table: arrow.Table): Critic {
   };
   const w = tableToWeights(table);
   const qPrefix = meta['format'] === 'iql-state' ? 'target/' : '';
-  const load = (prefix: string, sizes: number[]): tf.Tensor[] => {
-    const shapes = mlpShapes(sizes, spec.arch);
-    return mlpNames(sizes, spec.arch).map((n, i) => toTensor(requireWeight(w, `${prefix}/${n}`, shapes[i])));
-  };
+  const load = (prefix: string, sizes: number[]): tf.Tensor[] => readMlpWeights(w, prefix, sizes, spec.arch!, 'criticFromTable').map(toTensor);
   const q1 = load(`${qPrefix}q1`, qSizes(spec));
   const q2 = load(`${qPrefix}q2`, qSizes(spec));
   const v = load('v', vSizes(spec));

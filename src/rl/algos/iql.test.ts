@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../nn/backend.js';
-import { tableToWeights, type NamedArray } from '../nn/serialize.js';
+import { readMetadata, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
+import { normalizeObs } from './obs-norm.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { criticFromTable } from './critic.js';
 import { adamMismatch, chainMdp, referenceMlp, syntheticTransitions } from './fixtures.js';
@@ -132,6 +133,78 @@ test('export/import resumes exactly; no tensors leak per step', async () => {
   for (const x of [a, b, c0, c1, c2]) x.dispose();
 });
 
+/** The same table with some metadata keys removed (as a table written before they existed). */
+function withoutMetadata(table: arrow.Table, keys: string[]): arrow.Table {
+  const meta = readMetadata(table);
+  for (const k of keys) delete meta[k];
+  return weightsToTable(Object.fromEntries(tableToWeights(table)), meta);
+}
+
+test('LayerNorm + mish + normalised observations: resume is exact, critic and state tables rebuild the critic, raw observations are normalised once; old tables load as relu', async () => {
+  await initBackend('wasm');
+  const data = syntheticTransitions(500, 3, 2, 2);
+  const cfg: Partial<IQLConfig> = { hidden: [16, 16, 16], batchSize: 32, activation: 'mish', layerNorm: true, normalizeObservations: true };
+  const a = createIQL(data, cfg, 3);
+  a.step(5);
+  const before = tf.memory().numTensors;
+  a.step(3);
+  assert.equal(tf.memory().numTensors, before, 'tensor count must stay flat');
+  const ckpt = arrow.tableFromIPC(arrow.tableToIPC(a.exportState()));
+  const ma = a.step(4);
+  const b = createIQL(data, cfg, 999);
+  b.importState(ckpt);
+  assert.deepEqual(b.step(4), ma);
+  assert.throws(() => createIQL(data, { ...cfg, activation: 'gelu' }, 0).importState(ckpt), /architecture/);
+  assert.throws(() => createIQL(data, { ...cfg, normalizeObservations: false }, 0).importState(ckpt), /observation statistics/);
+
+  const c0 = a.critic();
+  const table = arrow.tableFromIPC(arrow.tableToIPC(a.exportCritic()));
+  const meta = readMetadata(table);
+  assert.deepEqual([meta['activation'], meta['layerNorm'], meta['hidden']], ['mish', true, [16, 16, 16]]);
+  assert.equal((meta['obsNorm'] as { std: number[] }).std.length, 3);
+  const c1 = criticFromTable(table);
+  const c2 = criticFromTable(a.exportState());
+  const obs = data.observations.subarray(0, 30);
+  const act = data.actions.subarray(0, 20);
+  const e0 = c0.evaluate(obs, act, 10);
+  for (const c of [c1, c2]) assert.deepEqual(c.evaluate(obs, act, 10), e0);
+  // The same weights without the statistics, fed normalised observations, give the same values.
+  const bare = criticFromTable(withoutMetadata(table, ['obsNorm']));
+  assert.equal(bare.obsNorm, null);
+  assert.deepEqual(bare.evaluate(normalizeObs(obs, c1.obsNorm), act, 10), e0);
+  assert.notDeepEqual(bare.evaluate(obs, act, 10).v, e0.v);
+  // Tensor methods: raw observations vs the caller's own normalisation.
+  tf.tidy(() => {
+    const o = tf.tensor2d(obs, [10, 3]);
+    const on = tf.tensor2d(normalizeObs(obs, c1.obsNorm), [10, 3]);
+    const ac = tf.tensor2d(act, [10, 2]);
+    const raw = c1.qWithActionGrad(o, ac);
+    const pre = c1.qWithActionGrad(on, ac, 'min', { normalizedObs: true });
+    const q1 = e0.q1.map((x, i) => Math.min(x, e0.q2[i]!));
+    assertAllClose(raw.q.dataSync(), q1, 1e-5, 'q raw');
+    assertAllClose(pre.q.dataSync(), q1, 1e-5, 'q normalised');
+    assertAllClose(raw.dqda.dataSync(), pre.dqda.dataSync(), 1e-5, 'dq/da');
+    const adv = q1.map((x, i) => x - e0.v[i]!);
+    assertAllClose(c1.advantage(tf.concat([o, ac], 1), o).dataSync(), adv, 1e-5, 'advantage raw');
+    assertAllClose(c1.advantage(tf.concat([on, ac], 1), on, { normalizedObs: true }).dataSync(), adv, 1e-5, 'advantage normalised');
+  });
+
+  // A table written before the architecture metadata existed: relu, no LayerNorm, no statistics.
+  const plain = createIQL(data, { hidden: [8, 8], batchSize: 32 }, 1);
+  plain.step(2);
+  const cp = plain.critic();
+  const old = criticFromTable(withoutMetadata(plain.exportCritic(), ['activation', 'layerNorm', 'obsNorm']));
+  assert.deepEqual(old.arch, { activation: 'relu', layerNorm: false });
+  assert.deepEqual(old.evaluate(obs, act, 10), cp.evaluate(obs, act, 10));
+  assert.throws(() => criticFromTable(withoutMetadata(table, ['layerNorm'])), /criticFromTable: rows q1\/l0\/ln_scale, .* do not belong to a \{"activation":"mish","layerNorm":false\} net/);
+  for (const x of [a, b, c0, c1, c2, bare, plain, cp, old]) x.dispose();
+});
+
+function assertAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, label: string): void {
+  assert.equal(a.length, b.length, label);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol * Math.max(1, Math.abs(b[i]!)), `${label}[${i}]: ${a[i]} vs ${b[i]}`);
+}
+
 test('cpu and wasm backends give the same IQL steps', async () => {
   const data = syntheticTransitions(300, 4, 2, 4);
   const cfg = { hidden: [16, 16], batchSize: 16 };
@@ -160,51 +233,84 @@ test('cpu and wasm backends give the same IQL steps', async () => {
 /**
  * The step's hand-written backward (and, on tfjs-node, the twin Q nets batched per layer) against
  * a reference: tfjs autograd of L_Q1 + L_Q2 + L_V over per-tensor weights read from the exported
- * state, and the torch Adam formula in float64. Checked on every backend that initialises here.
+ * state, and the torch Adam formula in float64. Checked on every backend that initialises here,
+ * for the default net, LayerNorm with each activation, and observation normalisation (whose
+ * statistics the reference computes itself: population std + 1e-3, as CORL's compute_mean_std).
  */
-test('optimised IQL step equals an autograd + Adam reference step on each backend', async () => {
+test('optimised IQL step equals an autograd + Adam reference step on each backend (relu, LayerNorm, mish, gelu, obs normalisation)', async () => {
   const data = syntheticTransitions(40, 3, 2, 6);
   data.terminals[7] = 1;
-  const cfg: Partial<IQLConfig> = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3 };
+  const base: Partial<IQLConfig> = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3 };
+  const variants: Array<Partial<IQLConfig>> = [
+    {},
+    { activation: 'mish', layerNorm: true },
+    { activation: 'relu', layerNorm: true },
+    { activation: 'gelu' },
+    { activation: 'mish' },
+    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
+    { normalizeObservations: true },
+  ];
+  // Reference statistics, float64: mean and population std + 1e-3 of each observation dim.
+  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
+  const mu = [0, 1, 2].map((k) => mean(col(k)));
+  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
   const idx = Int32Array.from([7, 3, 3, 21, 39]);
   const seen = new Set<string>();
   for (const pref of ['cpu', 'wasm', 'node'] as const) {
     const info = await initBackend(pref);
     if (seen.has(info.name)) continue; // 'node' fell back to wasm: tfjs-node not installed
     seen.add(info.name);
-    const iql = createIQL(data, cfg, 5);
-    iql.step(4); // target ≠ online, Adam t > 0
-    const w0 = tableToWeights(iql.exportState());
-    const m = iql.step(1, { indices: idx });
-    const w1 = tableToWeights(iql.exportState());
+    for (const v of variants) {
+      const label = `${info.name} ${JSON.stringify(v)}`;
+      const cfg = { ...base, ...v };
+      const arch = { activation: cfg.activation ?? 'relu', layerNorm: cfg.layerNorm ?? false };
+      const iql = createIQL(data, cfg, 5);
+      iql.step(4); // target ≠ online, Adam t > 0
+      const state0 = iql.exportState();
+      const w0 = tableToWeights(state0);
+      const m = iql.step(1, { indices: idx });
+      const w1 = tableToWeights(iql.exportState());
+      const meta = readMetadata(state0);
+      assert.equal(meta['activation'], arch.activation, label);
+      assert.equal(meta['layerNorm'], arch.layerNorm, label);
+      const norm = cfg.normalizeObservations;
+      if (norm) {
+        const o = meta['obsNorm'] as { mean: number[]; std: number[] };
+        o.mean.forEach((x, k) => assert.ok(Math.abs(x - mu[k]!) < 1e-6 * Math.abs(mu[k]!), `${label}: obs mean ${x} vs ${mu[k]}`));
+        o.std.forEach((x, k) => assert.ok(Math.abs(x - sd[k]!) < 1e-6 * sd[k]!, `${label}: obs std ${x} vs ${sd[k]}`));
+      } else assert.equal(meta['obsNorm'], null, label);
 
-    const names = [...w0.keys()].filter((k) => /^(q1|q2|v)\//.test(k));
-    const ref = tf.tidy(() => {
-      const T = (k: string) => tf.tensor(w0.get(k)!.values, w0.get(k)!.shape);
-      const net = referenceMlp;
-      const rows = Array.from(idx);
-      const pick = (a: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * d, i * d + d))), [rows.length, d]);
-      const s = pick(data.observations, 3);
-      const sa = tf.concat([s, pick(data.actions, 2)], 1);
-      const s2 = pick(data.nextObservations, 3);
-      const r = tf.tensor2d(rows.map((i) => data.rewards[i]!), [rows.length, 1]);
-      const mask = tf.tensor2d(rows.map((i) => 0.95 * (1 - data.terminals[i]!)), [rows.length, 1]);
-      const y = tf.add(r, tf.mul(mask, net(s2, T, 'v')));
-      const qt = tf.minimum(net(sa, T, 'target/q1'), net(sa, T, 'target/q2'));
-      const vars = names.map(T);
-      const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-        const get = (n: string) => ps[names.indexOf(n)]!;
-        const u = tf.sub(qt, net(s, get, 'v'));
-        const wgt = tf.add(tf.mul(tf.step(u), 0.4), 0.3); // 0.7 where u > 0, else 0.3
-        const lq = (p: string) => tf.mean(tf.square(tf.sub(net(sa, get, p), y)));
-        return tf.addN([lq('q1'), lq('q2'), tf.mean(tf.mul(wgt, tf.square(u)))]) as tf.Scalar;
-      })(vars);
-      return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
-    });
-    assert.ok(Math.abs(m.q1Loss + m.q2Loss + m.vLoss - ref.loss) < 1e-5 * Math.max(1, ref.loss), `${info.name}: loss`);
-    const bad = adamMismatch(names, ref.grads, w0, w1, { t: 5, lr: 1e-3 }); // t: Adam step index of this update
-    assert.equal(bad, null, `${info.name}: ${bad}`);
-    iql.dispose();
+      const names = [...w0.keys()].filter((k) => /^(q1|q2|v)\//.test(k));
+      const ref = tf.tidy(() => {
+        const T = (k: string) => tf.tensor(w0.get(k)!.values, w0.get(k)!.shape);
+        const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) => referenceMlp(x, get, prefix, arch);
+        const rows = Array.from(idx);
+        const pick = (a: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * d, i * d + d))), [rows.length, d]);
+        const pickObs = (a: Float32Array) =>
+          tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * 3, i * 3 + 3), (x, k) => (norm ? (x - mu[k]!) / sd[k]! : x))), [rows.length, 3]);
+        const s = pickObs(data.observations);
+        const sa = tf.concat([s, pick(data.actions, 2)], 1);
+        const s2 = pickObs(data.nextObservations);
+        const r = tf.tensor2d(rows.map((i) => data.rewards[i]!), [rows.length, 1]);
+        const mask = tf.tensor2d(rows.map((i) => 0.95 * (1 - data.terminals[i]!)), [rows.length, 1]);
+        const y = tf.add(r, tf.mul(mask, net(s2, T, 'v')));
+        const qt = tf.minimum(net(sa, T, 'target/q1'), net(sa, T, 'target/q2'));
+        const vars = names.map(T);
+        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+          const get = (n: string) => ps[names.indexOf(n)]!;
+          const u = tf.sub(qt, net(s, get, 'v'));
+          const wgt = tf.add(tf.mul(tf.step(u), 0.4), 0.3); // 0.7 where u > 0, else 0.3
+          const lq = (p: string) => tf.mean(tf.square(tf.sub(net(sa, get, p), y)));
+          return tf.addN([lq('q1'), lq('q2'), tf.mean(tf.mul(wgt, tf.square(u)))]) as tf.Scalar;
+        })(vars);
+        return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
+      });
+      if (arch.layerNorm) assert.ok(names.includes('q1/l0/ln_scale') && names.includes('v/l1/ln_bias'), `${label}: LayerNorm parameters are trained`);
+      assert.ok(Math.abs(m.q1Loss + m.q2Loss + m.vLoss - ref.loss) < 1e-5 * Math.max(1, ref.loss), `${label}: loss ${m.q1Loss + m.q2Loss + m.vLoss} vs ${ref.loss}`);
+      const bad = adamMismatch(names, ref.grads, w0, w1, { t: 5, lr: 1e-3 }); // t: Adam step index of this update
+      assert.equal(bad, null, `${label}: ${bad}`);
+      iql.dispose();
+    }
   }
   await initBackend('wasm');
 });

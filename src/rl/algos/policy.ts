@@ -17,8 +17,8 @@
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../envs/rng.js';
-import { archFromMetadata, archMetadata, mlpInfer, mlpNames, mlpShapes, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
-import { readMetadata, requireWeight, tableToWeights, weightsToTable } from '../nn/serialize.js';
+import { archFromMetadata, archMetadata, mlpInfer, mlpNames, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
+import { readMetadata, readMlpWeights, requireWeight, tableToWeights, weightsToTable } from '../nn/serialize.js';
 import { normalizeObs, obsNormFromMetadata, obsNormMetadata, type ObsNorm } from './obs-norm.js';
 
 export type ExtractMethod = 'awr' | 'ddpg' | 'awr-discrete';
@@ -251,12 +251,7 @@ export function policyFromTable(table: arrow.Table, seed = 0): Policy {
   }
   const spec = specFromMetadata(meta);
   const w = tableToWeights(table);
-  const sizes = mlpSizesFor(spec);
-  const shapes = mlpShapes(sizes, spec.arch);
-  const params = mlpNames(sizes, spec.arch).map((n, i) => {
-    const a = requireWeight(w, `pi/${n}`, shapes[i]);
-    return tf.tensor(a.values, a.shape, 'float32');
-  });
+  const params = readMlpWeights(w, 'pi', mlpSizesFor(spec), spec.arch, 'policyFromTable').map((a) => tf.tensor(a.values, a.shape, 'float32'));
   const ls = spec.method === 'awr' ? requireWeight(w, 'log_std', [spec.actDim]) : null;
   const logStd = ls ? tf.tensor1d(ls.values) : null;
   const policy = new Policy(spec, params, logStd, seed);

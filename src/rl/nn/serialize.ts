@@ -10,6 +10,7 @@
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
+import { mlpNames, mlpShapes, type MlpArch } from './dense.js';
 
 export interface NamedArray {
   shape: number[];
@@ -118,4 +119,19 @@ export function requireWeight(w: Map<string, NamedArray>, name: string, shape?: 
     throw new Error(`weights row '${name}' has shape ${JSON.stringify(a.shape)}, expected ${JSON.stringify(shape)}`);
   }
   return a;
+}
+
+/**
+ * The parameters of one MLP stored under `prefix/` (names and shapes of mlpNames/mlpShapes for
+ * `sizes` and `arch`), in parameter order. Rows under the prefix that such a net does not have
+ * (e.g. LayerNorm rows read as a net without LayerNorm) are an error, not ignored.
+ */
+export function readMlpWeights(w: Map<string, NamedArray>, prefix: string, sizes: readonly number[], arch: MlpArch, what: string): NamedArray[] {
+  const names = mlpNames(sizes, arch).map((n) => `${prefix}/${n}`);
+  const extra = [...w.keys()].filter((k) => k.startsWith(`${prefix}/`) && !names.includes(k));
+  if (extra.length > 0) {
+    throw new Error(`${what}: rows ${extra.join(', ')} do not belong to a ${JSON.stringify(arch)} net of sizes ${JSON.stringify(sizes)} (architecture metadata missing or wrong)`);
+  }
+  const shapes = mlpShapes(sizes, arch);
+  return names.map((n, i) => requireWeight(w, n, shapes[i]));
 }
