@@ -183,11 +183,13 @@ export function weightedNll(logp: tf.Tensor, w: tf.Tensor): tf.Scalar {
 }
 
 /**
- * DDPG extraction loss: −mean Q(s, π(s)) + α · mean_b ‖π(s) − a‖² (squared L2 norm summed
- * over action dims, averaged over the batch; α = 0 is pure DDPG). No Q normalisation.
+ * DDPG(+BC) extraction loss: −λ · mean Q(s, π(s)) + α · mean_b ‖π(s) − a‖² (squared L2 norm
+ * summed over action dims, averaged over the batch; α = 0 is pure DDPG). λ (`qScale`) is a
+ * number, a constant of the loss: 1 without Q normalisation, 1/mean_b |Q| with it (computed by
+ * the caller outside any gradient, i.e. stop-gradient).
  */
-export function ddpgLoss(q: tf.Tensor, pi: tf.Tensor2D, act: tf.Tensor2D, alpha: number): tf.Scalar {
-  const qTerm = tf.neg(tf.mean(q)) as tf.Scalar;
+export function ddpgLoss(q: tf.Tensor, pi: tf.Tensor2D, act: tf.Tensor2D, alpha: number, qScale = 1): tf.Scalar {
+  const qTerm = (qScale === 1 ? tf.neg(tf.mean(q)) : tf.mul(tf.mean(q), -qScale)) as tf.Scalar;
   if (alpha === 0) return qTerm;
   return tf.add(qTerm, tf.mul(tf.mean(tf.sum(tf.square(tf.sub(pi, act)), 1)), alpha)) as tf.Scalar;
 }

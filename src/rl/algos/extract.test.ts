@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../nn/backend.js';
-import { tableToWeights } from '../nn/serialize.js';
-import { createIQL } from './iql.js';
+import { readMetadata, tableToWeights, weightsToTable } from '../nn/serialize.js';
+import { normalizeObs } from './obs-norm.js';
+import type { Activation } from '../nn/dense.js';
+import { createIQL, type IQLConfig } from './iql.js';
 import { Critic, criticFromTable } from './critic.js';
 import { createExtractor, EXTRACT_METHODS, policyFromTable, type ExtractConfig, type ExtractMethod } from './extract.js';
 import { adamMismatch, bimodalBandit, referenceMlp, syntheticTransitions } from './fixtures.js';
@@ -133,6 +135,52 @@ test('each method: resumes exactly from its checkpoint, rebuilds from its policy
   }
 });
 
+test('policies from a LayerNorm + mish critic on normalised observations: tables carry architecture and statistics, act on raw observations, resume exactly; old tables load as relu', async () => {
+  await initBackend('wasm');
+  const data = syntheticTransitions(300, 3, 2, 8);
+  const iql = createIQL(data, { hidden: [16, 16], batchSize: 32, activation: 'mish', layerNorm: true, normalizeObservations: true }, 2);
+  iql.step(10);
+  const c = criticFromTable(iql.exportCritic());
+  iql.dispose();
+  const obs = data.observations.subarray(0, 3 * 8);
+  const cfg = { ...small, hidden: [16, 16], activation: 'gelu' as const, layerNorm: true, steps: 40, lrSchedule: 'cosine' as const };
+  for (const method of EXTRACT_METHODS) {
+    const a = createExtractor(c, data, { ...cfg, method, bins: 5 }, 2);
+    a.step(4);
+    const ckpt = arrow.tableFromIPC(arrow.tableToIPC(a.exportState()));
+    const ma = a.step(3);
+    const b = createExtractor(c, data, { ...cfg, method, bins: 5 }, 9);
+    b.importState(ckpt);
+    assert.deepEqual(b.step(3), ma, method);
+    assert.throws(() => createExtractor(c, data, { ...cfg, method, bins: 5, layerNorm: false }, 0).importState(ckpt), /architecture/);
+
+    const table = arrow.tableFromIPC(arrow.tableToIPC(a.exportPolicy()));
+    const meta = readMetadata(table);
+    assert.deepEqual([meta['activation'], meta['layerNorm']], ['gelu', true]);
+    assert.deepEqual(meta['obsNorm'], readMetadata(c.toTable())['obsNorm']);
+    const p = policyFromTable(table);
+    assert.deepEqual(p.act(obs, 8), a.act(obs, 8));
+    assert.deepEqual(p.stats(obs, 8), a.stats(obs, 8));
+    // The same weights without the statistics, given normalised observations, act the same.
+    const meta2 = { ...meta, obsNorm: null };
+    const bare = policyFromTable(weightsToTable(Object.fromEntries(tableToWeights(table)), meta2));
+    assert.deepEqual(bare.act(normalizeObs(obs, c.obsNorm), 8), p.act(obs, 8));
+    assert.notDeepEqual(bare.act(obs, 8), p.act(obs, 8));
+    const { activation: _a, layerNorm: _l, ...noArch } = meta;
+    assert.throws(() => policyFromTable(weightsToTable(Object.fromEntries(tableToWeights(table)), noArch)), /policyFromTable: rows pi\/l0\/ln_scale/);
+    for (const x of [a, b, p, bare]) x.dispose();
+  }
+  // A policy table written before the architecture was recorded: relu, raw observations.
+  const ex = createExtractor(critic, bandit, { ...small, method: 'ddpg' }, 1);
+  ex.step(2);
+  const { activation: _a, layerNorm: _l, obsNorm: _o, ...oldMeta } = readMetadata(ex.exportPolicy());
+  const old = policyFromTable(weightsToTable(Object.fromEntries(tableToWeights(ex.exportPolicy())), oldMeta));
+  assert.deepEqual(old.spec.arch, { activation: 'relu', layerNorm: false });
+  assert.equal(old.spec.obsNorm, null);
+  assert.deepEqual(old.act(ONE, 1), ex.act(ONE, 1));
+  for (const x of [ex, old, c]) x.dispose();
+});
+
 test('cpu and wasm give the same extraction steps (DDPG through the critic, discrete head)', async () => {
   const data = syntheticTransitions(200, 3, 2, 9);
   const cfg = { hidden: [8, 8], batchSize: 16, steps: 10 };
@@ -171,10 +219,14 @@ test('cpu and wasm give the same extraction steps (DDPG through the critic, disc
 /**
  * Each method's tape-free step (hand-written head gradients, mlpBackward through the actor, the
  * critic's action gradient for DDPG) against a reference: tfjs autograd of the loss written
- * plainly (common.ts losses, plain matMul/relu nets) over per-tensor weights read from the
- * exported state, and the torch Adam formula in float64. On every backend that initialises here.
+ * plainly (common.ts losses, reference-mlp.ts nets) over per-tensor weights read from the
+ * exported state, and the torch Adam formula in float64. On every backend that initialises here,
+ * with two critics: the default ReLU one and a LayerNorm + mish critic trained on normalised
+ * observations (the actor then sees the same normalised inputs); actors with LayerNorm, mish and
+ * gelu; DDPG with and without Q normalisation (λ = 1/mean|Q| of the batch, computed outside the
+ * gradient: stop-gradient).
  */
-test('optimised extraction steps equal an autograd + Adam reference step on each backend', async () => {
+test('optimised extraction steps equal an autograd + Adam reference step on each backend (architectures, obs normalisation, Q-normalised DDPG+BC)', async () => {
   const data = syntheticTransitions(40, 3, 2, 6);
   const hidden = [8, 8];
   const idx = Int32Array.from([7, 3, 3, 21, 39]);
@@ -182,66 +234,92 @@ test('optimised extraction steps equal an autograd + Adam reference step on each
   const variants: Array<Partial<ExtractConfig> & { method: ExtractMethod }> = [
     { method: 'awr' },
     { method: 'awr', logStdMax: -0.5 }, // log σ starts at 0, outside the clip: no gradient reaches it
+    { method: 'awr', activation: 'mish', layerNorm: true },
     { method: 'ddpg' },
     { method: 'ddpg', qReduce: 'q1', bcAlpha: 0.3 },
     { method: 'ddpg', qReduce: 'mean', bcAlpha: 1 },
+    { method: 'ddpg', qNormalize: true },
+    { method: 'ddpg', qNormalize: true, bcAlpha: 0.4 },
+    { method: 'ddpg', qNormalize: true, qReduce: 'q1', bcAlpha: 2.5, activation: 'gelu', layerNorm: true },
     { method: 'awr-discrete', bins: 5 },
+    { method: 'awr-discrete', bins: 5, activation: 'gelu' },
+  ];
+  const critics: Array<{ name: string; cfg: Partial<IQLConfig> }> = [
+    { name: 'relu critic', cfg: {} },
+    { name: 'LN+mish critic, normalised obs', cfg: { activation: 'mish', layerNorm: true, normalizeObservations: true } },
   ];
   const seen = new Set<string>();
   for (const pref of ['cpu', 'wasm', 'node'] as const) {
     const info = await initBackend(pref);
     if (seen.has(info.name)) continue; // 'node' fell back to wasm: tfjs-node not installed
     seen.add(info.name);
-    const iql = createIQL(data, { hidden, batchSize: 8 }, 1);
-    iql.step(20);
-    const c = iql.critic();
-    const cw = tableToWeights(c.toTable());
-    iql.dispose();
-    for (const v of variants) {
-      const label = `${info.name} ${v.method} ${v.qReduce ?? ''} α=${v.bcAlpha ?? 0}`;
-      const cfg: Partial<ExtractConfig> & { method: ExtractMethod } = { hidden, batchSize: B, lr: 1e-2, lrSchedule: 'constant', steps: 10, beta: 2, ...v };
-      const ex = createExtractor(c, data, cfg, 4);
-      ex.step(3, { indices: Int32Array.from({ length: 3 * B }, (_, i) => (i * 7) % 40) }); // Adam t > 0
-      const w0 = tableToWeights(ex.exportState());
-      const m = ex.step(1, { indices: idx });
-      const w1 = tableToWeights(ex.exportState());
-      const names = [...w0.keys()].filter((k) => !k.startsWith('adam/'));
-      const ref = tf.tidy(() => {
-        const net = referenceMlp;
-        const C = (n: string) => tf.tensor(cw.get(n)!.values, cw.get(n)!.shape);
-        const rows = Array.from(idx);
-        const pick = (arr: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(arr.subarray(i * d, i * d + d))), [B, d]);
-        const s = pick(data.observations, 3);
-        const a = pick(data.actions, 2);
-        const sa = tf.concat([s, a], 1);
-        const adv = tf.sub(tf.minimum(net(sa, C, 'q1'), net(sa, C, 'q2')), net(s, C, 'v'));
-        const wts = tf.minimum(tf.exp(tf.mul(adv, 2)), 100);
-        const vars = names.map((n) => tf.tensor(w0.get(n)!.values, w0.get(n)!.shape));
-        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-          const get = (n: string) => ps[names.indexOf(n)]!;
-          const out = net(s, get, 'pi') as tf.Tensor2D;
-          if (v.method === 'awr') {
-            const logStd = tf.clipByValue(get('log_std'), -5, v.logStdMax ?? 2);
-            return weightedNll(gaussianLogProb(tf.tanh(out), logStd, a), wts);
-          }
-          if (v.method === 'ddpg') {
-            const pi = tf.tanh(out) as tf.Tensor2D;
+    for (const cr of critics) {
+      const iql = createIQL(data, { hidden, batchSize: 8, ...cr.cfg }, 1);
+      iql.step(20);
+      const c = iql.critic();
+      const ctable = c.toTable();
+      const cw = tableToWeights(ctable);
+      const cmeta = readMetadata(ctable);
+      const carch = { activation: (cr.cfg.activation ?? 'relu') as Activation, layerNorm: cr.cfg.layerNorm ?? false };
+      const stats = cmeta['obsNorm'] as { mean: number[]; std: number[] } | null;
+      assert.equal(stats !== null, cr.cfg.normalizeObservations === true);
+      iql.dispose();
+      for (const v of variants) {
+        const label = `${info.name} ${cr.name} ${JSON.stringify(v)}`;
+        const aarch = { activation: v.activation ?? 'relu', layerNorm: v.layerNorm ?? false };
+        const cfg: Partial<ExtractConfig> & { method: ExtractMethod } = { hidden, batchSize: B, lr: 1e-2, lrSchedule: 'constant', steps: 10, beta: 2, ...v };
+        const ex = createExtractor(c, data, cfg, 4);
+        ex.step(3, { indices: Int32Array.from({ length: 3 * B }, (_, i) => (i * 7) % 40) }); // Adam t > 0
+        const w0 = tableToWeights(ex.exportState());
+        const m = ex.step(1, { indices: idx });
+        const w1 = tableToWeights(ex.exportState());
+        const names = [...w0.keys()].filter((k) => !k.startsWith('adam/'));
+        const ref = tf.tidy(() => {
+          const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) => referenceMlp(x, get, prefix, prefix === 'pi' ? aarch : carch);
+          const C = (n: string) => tf.tensor(cw.get(n)!.values, cw.get(n)!.shape);
+          const rows = Array.from(idx);
+          const s = tf.tensor2d(
+            rows.flatMap((i) => Array.from(data.observations.subarray(i * 3, i * 3 + 3), (x, k) => (stats ? (x - stats.mean[k]!) / stats.std[k]! : x))),
+            [B, 3],
+          );
+          const a = tf.tensor2d(rows.flatMap((i) => Array.from(data.actions.subarray(i * 2, i * 2 + 2))), [B, 2]);
+          const sa = tf.concat([s, a], 1);
+          const adv = tf.sub(tf.minimum(net(sa, C, 'q1'), net(sa, C, 'q2')), net(s, C, 'v'));
+          const wts = tf.minimum(tf.exp(tf.mul(adv, 2)), 100);
+          const T0 = (n: string) => tf.tensor(w0.get(n)!.values, w0.get(n)!.shape);
+          const ddpgQ = (get: (n: string) => tf.Tensor) => {
+            const pi = tf.tanh(net(s, get, 'pi')) as tf.Tensor2D;
             const piSa = tf.concat([s, pi], 1);
             const q1 = net(piSa, C, 'q1');
             const q = v.qReduce === 'q1' ? q1 : v.qReduce === 'mean' ? tf.mul(tf.add(q1, net(piSa, C, 'q2')), 0.5) : tf.minimum(q1, net(piSa, C, 'q2'));
-            return ddpgLoss(q, pi, a, v.bcAlpha ?? 0);
-          }
-          const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * 2, r * 2 + 2), 5, -1, 1))), [B, 2], 'int32');
-          return weightedNll(categoricalLogProb(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf), wts);
-        })(vars);
-        return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
-      });
-      assert.ok(Math.abs(m.loss - ref.loss) < 1e-5 * Math.max(1, Math.abs(ref.loss)), `${label}: loss ${m.loss} vs ${ref.loss}`);
-      const bad = adamMismatch(names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
-      assert.equal(bad, null, `${label}: ${bad}`);
-      ex.dispose();
+            return { pi, q };
+          };
+          // λ = 1/mean|Q(s, π(s))| at the step's parameters, a constant of the loss (stop-gradient).
+          const qScale = v.qNormalize ? 1 / tf.mean(tf.abs(ddpgQ(T0).q)).dataSync()[0]! : 1;
+          const vars = names.map(T0);
+          const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+            const get = (n: string) => ps[names.indexOf(n)]!;
+            if (v.method === 'ddpg') {
+              const { pi, q } = ddpgQ(get);
+              return ddpgLoss(q, pi, a, v.bcAlpha ?? 0, qScale);
+            }
+            const out = net(s, get, 'pi') as tf.Tensor2D;
+            if (v.method === 'awr') {
+              const logStd = tf.clipByValue(get('log_std'), -5, v.logStdMax ?? 2);
+              return weightedNll(gaussianLogProb(tf.tanh(out), logStd, a), wts);
+            }
+            const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * 2, r * 2 + 2), 5, -1, 1))), [B, 2], 'int32');
+            return weightedNll(categoricalLogProb(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf), wts);
+          })(vars);
+          return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
+        });
+        assert.ok(Math.abs(m.loss - ref.loss) < 1e-5 * Math.max(1, Math.abs(ref.loss)), `${label}: loss ${m.loss} vs ${ref.loss}`);
+        const bad = adamMismatch(names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
+        assert.equal(bad, null, `${label}: ${bad}`);
+        ex.dispose();
+      }
+      c.dispose();
     }
-    c.dispose();
   }
   await initBackend('wasm');
 });
