@@ -173,13 +173,11 @@ const stage: StageKind<Params> = {
       const outputs: Record<string, import('apache-arrow').Table> = {};
       outputs['actions'] = await withMetadata(tableFromArrays(actionCols), { summary: JSON.stringify(summary) });
       ctx.progress(3, 5, 'maze maps');
-      const { mazeFrameFor } = await import('../src/rl/diagnostics/maze-frame.js');
+      const { mazeFrameFor, positionsMetadata } = await import('../src/rl/diagnostics/maze-frame.js');
       const frame = mazeFrameFor(data.envId);
       if (frame && frame.obsDim !== obsDim) throw new Error(`diagnose: ${data.envId} observations have ${frame.obsDim} values, the dataset ${obsDim}`);
       // What the report needs to draw positions: the maze and its frame, the goal and its radius.
-      const frameMeta: Record<string, string> = frame
-        ? { ...frame.metadata, goal: frame.goal.join(','), goal_radius: String(frame.goalRadius) }
-        : { env_id: data.envId };
+      const frameMeta = positionsMetadata(data.envId, frame);
       if (frame && p.map_per_cell > 0) {
         const { positionGrid, valueMap, actionField } = await import('../src/rl/diagnostics/maze-maps.js');
         const positions = positionGrid(frame, p.map_per_cell);
@@ -202,7 +200,7 @@ const stage: StageKind<Params> = {
         if (m > 0) {
           const r = policyVsCritic(critic, policy, visited.obs, m, grid ? { grid } : null);
           visitedSummary = cols.visitedGapSummary(visited, r);
-          outputs['visited_gaps'] = await withMetadata(tableFromArrays(cols.visitedGapColumns(visited, r, actDim)), { ...frameMeta, summary: JSON.stringify(visitedSummary) });
+          outputs['visited_gaps'] = await withMetadata(tableFromArrays(cols.visitedGapColumns(visited, r, actDim, frame !== null)), { ...frameMeta, summary: JSON.stringify(visitedSummary) });
         }
       }
       ctx.progress(5, 5);

@@ -30,13 +30,14 @@ const stage: StageKind<Params> = {
     await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { rollout } = await import('../src/rl/envs/rollout.js');
-    const { mazeFrameFor } = await import('../src/rl/diagnostics/maze-frame.js');
+    const { mazeFrameFor, positionsMetadata } = await import('../src/rl/diagnostics/maze-frame.js');
     const { tableFromArrays } = await import('apache-arrow');
     const { withMetadata } = await import('./lib/train-loop.js');
     const table = await (ctx.inputs['policy'] as InputArtifact).table();
     const envId = p.env || table.schema.metadata.get('env_id') || '';
     if (!envId) throw new Error('the policy table records no env_id; set the `env` parameter');
-    const frameMeta = mazeFrameFor(envId)?.metadata ?? { env_id: envId };
+    const frame = mazeFrameFor(envId);
+    const frameMeta = frame?.metadata ?? { env_id: envId };
     const policy = policyFromTable(table, ctx.seed);
     try {
       const r = await rollout(envId, (obs, n) => policy.act(obs, n, { deterministic: p.deterministic }), {
@@ -66,7 +67,7 @@ const stage: StageKind<Params> = {
       const outputs: Record<string, import('apache-arrow').Table> = { episodes, trajectories };
       if (r.visited) {
         const { visitedToColumns } = await import('../src/rl/envs/visited.js');
-        outputs['visited'] = await withMetadata(tableFromArrays(visitedToColumns(r.visited)), { ...frameMeta, stride: String(r.visited.stride) });
+        outputs['visited'] = await withMetadata(tableFromArrays(visitedToColumns(r.visited)), { ...positionsMetadata(envId, frame), stride: String(r.visited.stride) });
       }
       ctx.record('policy_ms', r.policyMs);
       ctx.record('env_ms', r.envMs);

@@ -17,7 +17,7 @@ import { methodColorScale, SIZES, sortMethods, THEME } from './render.js';
 import { stats } from './table.js';
 
 // Vega-Lite's spec types are very wide unions; we build specs as plain JSON and cast once.
-type Json = Record<string, any>;
+export type Json = Record<string, any>;
 
 export interface ChartOptions {
   title?: string;
@@ -26,24 +26,24 @@ export interface ChartOptions {
   columns?: number;
 }
 
-function finish(spec: Json, opts: ChartOptions): TopLevelSpec {
+export function finish(spec: Json, opts: ChartOptions): TopLevelSpec {
   const out: Json = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec, config: THEME };
   if (opts.title) out.title = opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title;
   return out as TopLevelSpec;
 }
 
-function colorEnc(methods: string[], legend: boolean | Json = true): Json {
+export function colorEnc(methods: string[], legend: boolean | Json = true): Json {
   const enc: Json = { field: 'method', type: 'nominal', scale: methodColorScale(methods), title: 'method' };
   if (legend === false) enc.legend = null;
   else enc.legend = { symbolOpacity: 1, ...(typeof legend === 'object' ? legend : {}) };
   return enc;
 }
 
-function facetColumn(methods: string[], opts: ChartOptions): Json {
+export function facetColumn(methods: string[], opts: ChartOptions): Json {
   return { field: 'method', type: 'nominal', sort: sortMethods(methods), title: null, header: { labelOrient: 'top' } };
 }
 
-function defaultColumns(n: number, opts: ChartOptions): number {
+export function defaultColumns(n: number, opts: ChartOptions): number {
   return opts.columns ?? Math.min(Math.max(n, 1), 4);
 }
 
@@ -56,7 +56,7 @@ function stride<T>(xs: readonly T[], max: number): T[] {
   return out;
 }
 
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+export function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const x of xs) {
     const k = key(x);
@@ -209,7 +209,7 @@ export function histogram(values: readonly number[], lo: number, hi: number, wid
   return counts.map((count, k) => ({ x0: e0 + k * width, x1: e0 + (k + 1) * width, count }));
 }
 
-function histLayers(methods: string[], xTitle: string, yTitle: string, hi: number, name: string): Json {
+export function histLayers(methods: string[], xTitle: string, yTitle: string, hi: number, name: string): Json {
   return {
     name,
     transform: [{ filter: { field: 'kind', equal: 'bin' } }],
@@ -242,24 +242,25 @@ export function stdHistogram(values: readonly StdValue[], opts: HistogramOptions
     for (const b of histogram(xs, 0, hi, width)) if (b.count > 0) rows.push({ kind: 'bin', method: m, ...b });
     rows.push({ kind: 'mean', method: m, mean: stats(xs).mean });
   }
+  return facetedHistogram(rows, methods, [
+    histLayers(methods, 'policy std', 'states', hi, 'std_bars'),
+    {
+      name: 'std_mean',
+      transform: [{ filter: { field: 'kind', equal: 'mean' } }],
+      mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5, color: '#222222' },
+      encoding: { x: { field: 'mean', type: 'quantitative' } },
+    },
+  ], opts);
+}
+
+/** Histogram facets, one per method: `rows` hold the bins (kind 'bin', see histLayers) and what the other layers filter on. */
+export function facetedHistogram(rows: Json[], methods: string[], layers: Json[], opts: ChartOptions): TopLevelSpec {
   return finish(
     {
       data: { values: rows },
       facet: facetColumn(methods, opts),
       columns: defaultColumns(methods.length, opts),
-      spec: {
-        width: SIZES.histWidth,
-        height: SIZES.histHeight,
-        layer: [
-          histLayers(methods, 'policy std', 'states', hi, 'std_bars'),
-          {
-            name: 'std_mean',
-            transform: [{ filter: { field: 'kind', equal: 'mean' } }],
-            mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5, color: '#222222' },
-            encoding: { x: { field: 'mean', type: 'quantitative' } },
-          },
-        ],
-      },
+      spec: { width: SIZES.histWidth, height: SIZES.histHeight, layer: layers },
     },
     opts,
   );
@@ -531,24 +532,8 @@ export function mazeTrajectories(
   goal?: { x: number; y: number },
   opts: MazeOptions = {},
 ): TopLevelSpec {
-  const rows = parseLayout(layout);
-  const nRows = rows.length;
-  const nCols = Math.max(0, ...rows.map((r) => r.length));
-  const body = opts.bodyOffset ?? 1.2;
-  // Plot-frame centre of cell (i, j): world (i + 1, j + 1) minus the frame's origin.
-  const origin = (opts.frame ?? 'qpos') === 'qpos' ? body : 0;
-  const c = (k: number) => k + 1 - origin;
-  // Where a ball "in" cell (i, j) sits (qpos = (i, j)): the default goal of a 'G' cell.
-  const ball = (k: number) => k + body - origin;
-  const walls: Json[] = [];
-  let layoutGoal: { x: number; y: number } | undefined;
-  rows.forEach((row, i) =>
-    [...row].forEach((ch, j) => {
-      if (ch === '#') walls.push({ v0: c(i) - 0.5, v1: c(i) + 0.5, h0: c(j) - 0.5, h1: c(j) + 0.5 });
-      if ((ch === 'G' || ch === 'g') && !layoutGoal) layoutGoal = { x: ball(i), y: ball(j) };
-    }),
-  );
-  const g = goal ?? layoutGoal;
+  const canvas = mazeCanvas(layout, opts);
+  const g = goal ?? canvas.layoutGoal;
   const clean = trajectories.filter((p) => finite(p.x) && finite(p.y) && finite(p.t));
   const byMethod = groupBy(clean, (p) => p.method);
   const methods = sortMethods(byMethod.keys());
@@ -564,26 +549,9 @@ export function mazeTrajectories(
       starts.push({ kind: 'start', method: m, episode: id, h: pts[0]!.y, v: pts[0]!.x });
     }
   }
-  // Small mazes get bigger cells so each facet is at least about SIZES.cell wide.
-  const cellPx = opts.cellPx ?? Math.max(SIZES.mazeCellPx, Math.ceil(SIZES.cell / Math.max(1, nRows, nCols)));
-  const hScale = { domain: [c(0) - 0.5, c(nCols - 1) + 0.5], nice: false, zero: false };
-  const vScale = { domain: [c(0) - 0.5, c(nRows - 1) + 0.5], nice: false, zero: false, reverse: true };
-  const ticks = (n: number) => Array.from({ length: n }, (_, k) => Math.round((origin === 0 ? c(k) : ball(k)) * 1000) / 1000);
-  const hAxis = { title: opts.axisTitles?.[1] ?? 'qpos[1] (column)', values: ticks(nCols), grid: false, labelFontSize: 9, format: '~g' };
-  const vAxis = { title: opts.axisTitles?.[0] ?? 'qpos[0] (row)', values: ticks(nRows), grid: false, labelFontSize: 9, format: '~g' };
-  if (origin === 0) {
-    hAxis.title = 'world y';
-    vAxis.title = 'world x';
-  }
-  const H = (f: string) => ({ field: f, type: 'quantitative', scale: hScale, axis: hAxis });
-  const V = (f: string) => ({ field: f, type: 'quantitative', scale: vScale, axis: vAxis });
+  const { H, V } = canvas;
   const layers: Json[] = [
-    {
-      name: 'maze_walls',
-      data: { values: walls },
-      mark: { type: 'rect', color: '#5b5b5b', stroke: '#5b5b5b', strokeWidth: 0.3 },
-      encoding: { x: H('h0'), x2: { field: 'h1' }, y: V('v0'), y2: { field: 'v1' } },
-    },
+    canvas.walls,
     {
       name: 'traj_lines',
       transform: [{ filter: { field: 'kind', equal: 'traj' } }],
@@ -604,22 +572,87 @@ export function mazeTrajectories(
       mark: { type: 'point', shape: 'circle', filled: false, size: 22, strokeWidth: 1.2, clip: true },
       encoding: { x: H('h'), y: V('v'), color: colorEnc(methods, false) },
     });
-  if (g && finite(g.x) && finite(g.y))
-    layers.push({
-      name: 'goal',
-      data: { values: [{ h: g.y, v: g.x }] },
-      mark: { type: 'point', shape: 'cross', filled: true, size: 120, color: '#c1121f', angle: 45 },
-      encoding: { x: H('h'), y: V('v') },
-    });
+  if (g && finite(g.x) && finite(g.y)) layers.push(canvas.goalMark(g));
   return finish(
     {
       data: { values: [...values, ...starts] },
       facet: facetColumn(methods, opts),
       columns: defaultColumns(methods.length, opts),
-      spec: { width: nCols * cellPx, height: nRows * cellPx, layer: layers },
+      spec: { width: canvas.width, height: canvas.height, layer: layers },
     },
     opts,
   );
+}
+
+/** What every maze figure draws on: scales, axes, the walls layer and the goal mark (see mazeTrajectories for the frame). */
+export interface MazeCanvas {
+  nRows: number;
+  nCols: number;
+  width: number;
+  height: number;
+  /** Encodings of a plot-frame coordinate: H for the horizontal axis (column, qpos[1]), V for the vertical one (row, qpos[0]). */
+  H(field: string): Json;
+  V(field: string): Json;
+  /** The walls as a layer (`maze_walls`) with its own data, so it repeats in every facet. */
+  walls: Json;
+  /** The first `G` cell's ball position, if the layout has one. */
+  layoutGoal?: { x: number; y: number };
+  /** A red cross (`goal`) at a plot-frame point. */
+  goalMark(g: { x: number; y: number }): Json;
+}
+
+export function mazeCanvas(layout: string | readonly string[], opts: MazeOptions = {}): MazeCanvas {
+  const rows = parseLayout(layout);
+  const nRows = rows.length;
+  const nCols = Math.max(0, ...rows.map((r) => r.length));
+  const body = opts.bodyOffset ?? 1.2;
+  // Plot-frame centre of cell (i, j): world (i + 1, j + 1) minus the frame's origin.
+  const origin = (opts.frame ?? 'qpos') === 'qpos' ? body : 0;
+  const c = (k: number) => k + 1 - origin;
+  // Where a ball "in" cell (i, j) sits (qpos = (i, j)): the default goal of a 'G' cell.
+  const ball = (k: number) => k + body - origin;
+  const walls: Json[] = [];
+  let layoutGoal: { x: number; y: number } | undefined;
+  rows.forEach((row, i) =>
+    [...row].forEach((ch, j) => {
+      if (ch === '#') walls.push({ v0: c(i) - 0.5, v1: c(i) + 0.5, h0: c(j) - 0.5, h1: c(j) + 0.5 });
+      if ((ch === 'G' || ch === 'g') && !layoutGoal) layoutGoal = { x: ball(i), y: ball(j) };
+    }),
+  );
+  // Small mazes get bigger cells so each facet is at least about SIZES.cell wide.
+  const cellPx = opts.cellPx ?? Math.max(SIZES.mazeCellPx, Math.ceil(SIZES.cell / Math.max(1, nRows, nCols)));
+  const hScale = { domain: [c(0) - 0.5, c(nCols - 1) + 0.5], nice: false, zero: false };
+  const vScale = { domain: [c(0) - 0.5, c(nRows - 1) + 0.5], nice: false, zero: false, reverse: true };
+  const ticks = (n: number) => Array.from({ length: n }, (_, k) => Math.round((origin === 0 ? c(k) : ball(k)) * 1000) / 1000);
+  const hAxis = { title: opts.axisTitles?.[1] ?? 'qpos[1] (column)', values: ticks(nCols), grid: false, labelFontSize: 9, format: '~g' };
+  const vAxis = { title: opts.axisTitles?.[0] ?? 'qpos[0] (row)', values: ticks(nRows), grid: false, labelFontSize: 9, format: '~g' };
+  if (origin === 0) {
+    hAxis.title = 'world y';
+    vAxis.title = 'world x';
+  }
+  const H = (f: string) => ({ field: f, type: 'quantitative', scale: hScale, axis: hAxis });
+  const V = (f: string) => ({ field: f, type: 'quantitative', scale: vScale, axis: vAxis });
+  return {
+    nRows,
+    nCols,
+    width: nCols * cellPx,
+    height: nRows * cellPx,
+    H,
+    V,
+    walls: {
+      name: 'maze_walls',
+      data: { values: walls },
+      mark: { type: 'rect', color: '#5b5b5b', stroke: '#5b5b5b', strokeWidth: 0.3 },
+      encoding: { x: H('h0'), x2: { field: 'h1' }, y: V('v0'), y2: { field: 'v1' } },
+    },
+    ...(layoutGoal ? { layoutGoal } : {}),
+    goalMark: (g) => ({
+      name: 'goal',
+      data: { values: [{ h: g.y, v: g.x }] },
+      mark: { type: 'point', shape: 'cross', filled: true, size: 120, color: '#c1121f', angle: 45 },
+      encoding: { x: H('h'), y: V('v') },
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -666,31 +699,19 @@ export function edgeNormHistogram(points: readonly (ActionPoint & Record<string,
     rows.push({ kind: 'stat', method: m, label: `on edge: ${(100 * frac).toFixed(0)}%`, frac });
   }
   const title = norm === 'l2' ? '‖a‖₂' : 'max |aᵢ|';
-  return finish(
+  return facetedHistogram(rows, methods, [
+    histLayers(methods, title, 'actions', hi, 'norm_bars'),
     {
-      data: { values: rows },
-      facet: facetColumn(methods, opts),
-      columns: defaultColumns(methods.length, opts),
-      spec: {
-        width: SIZES.histWidth,
-        height: SIZES.histHeight,
-        layer: [
-          histLayers(methods, title, 'actions', hi, 'norm_bars'),
-          {
-            name: 'edge_rule',
-            data: { values: [{ one: 1 }] },
-            mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5, color: '#222222' },
-            encoding: { x: { field: 'one', type: 'quantitative' } },
-          },
-          {
-            name: 'edge_text',
-            transform: [{ filter: { field: 'kind', equal: 'stat' } }],
-            mark: { type: 'text', align: 'left', baseline: 'top', fontSize: 10, color: '#333333' },
-            encoding: { text: { field: 'label' }, x: { value: 4 }, y: { value: 4 } },
-          },
-        ],
-      },
+      name: 'edge_rule',
+      data: { values: [{ one: 1 }] },
+      mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5, color: '#222222' },
+      encoding: { x: { field: 'one', type: 'quantitative' } },
     },
-    opts,
-  );
+    {
+      name: 'edge_text',
+      transform: [{ filter: { field: 'kind', equal: 'stat' } }],
+      mark: { type: 'text', align: 'left', baseline: 'top', fontSize: 10, color: '#333333' },
+      encoding: { text: { field: 'label' }, x: { value: 4 }, y: { value: 4 } },
+    },
+  ], opts);
 }

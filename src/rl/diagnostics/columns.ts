@@ -39,11 +39,15 @@ export function actionFieldColumns(grid: PositionGrid, r: PolicyVsCritic, actDim
   return { ...gridColumns(grid), ...policyColumns(r, actDim) };
 }
 
-/** visited_gaps: episode, t, final, x, y (observation components 0 and 1) and the policy columns. */
-export function visitedGapColumns(v: VisitedStates, r: PolicyVsCritic, actDim: number): Columns {
+/**
+ * visited_gaps: episode, t, final, then (in a maze, where observation components 0 and 1 are the
+ * position) x, y, then the policy columns.
+ */
+export function visitedGapColumns(v: VisitedStates, r: PolicyVsCritic, actDim: number, inMaze: boolean): Columns {
   const n = v.episode.length;
   const comp = (k: number) => Float32Array.from({ length: n }, (_, i) => v.obs[i * v.obsDim + k]!);
-  return { episode: v.episode, t: v.t, final: Int32Array.from(v.final), x: comp(0), y: comp(1), ...policyColumns(r, actDim) };
+  const where: Columns = inMaze ? { x: comp(0), y: comp(1) } : {};
+  return { episode: v.episode, t: v.t, final: Int32Array.from(v.final), ...where, ...policyColumns(r, actDim) };
 }
 
 /**

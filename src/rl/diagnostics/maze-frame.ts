@@ -94,3 +94,11 @@ export function mazeFrameFor(envId: string): MazeFrame | null {
   }
   return null;
 }
+
+/**
+ * Metadata of a table of positions in this env: the frame's metadata plus the goal ("x,y") and its
+ * radius in observation units, which the report draws; just the env id without a maze.
+ */
+export function positionsMetadata(envId: string, frame: MazeFrame | null): Record<string, string> {
+  return frame ? { ...frame.metadata, goal: frame.goal.join(','), goal_radius: String(frame.goalRadius) } : { env_id: envId };
+}

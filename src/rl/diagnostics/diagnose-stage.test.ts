@@ -1,0 +1,112 @@
+/**
+ * evaluate → diagnose in-process on a tiny maze2d study (dataset → IQL → DDPG, a few dozen steps):
+ * evaluate's `visited` sample and diagnose's value map, action field and visited-state gaps have
+ * the documented columns, sizes and value ranges; the old outputs are unchanged by the new ones;
+ * locomotion skips the maze outputs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import AjvModule from 'ajv';
+import { tableToIPC, type Table } from 'apache-arrow';
+import type { InputArtifact, StageContext, StageKind, StageResult } from '../../engine/stage.js';
+import loadDataset from '../../../stages/load-dataset.js';
+import fitIql from '../../../stages/fit-iql.js';
+import extractPolicy from '../../../stages/extract-policy.js';
+import evaluate from '../../../stages/evaluate.js';
+import diagnose from '../../../stages/diagnose.js';
+import { syntheticTransitions } from '../algos/fixtures.js';
+import { transitionsToTable } from '../data/dataset.js';
+
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
+
+/** Runs a stage kind with schema defaults filled in; inputs are in-memory tables. */
+async function run(kind: StageKind, params: Record<string, unknown>, inputs: Record<string, Table> = {}, seed = 0): Promise<StageResult> {
+  const p = { ...params };
+  const validate = ajv.compile(kind.params);
+  assert.ok(validate(p), `${kind.kind}: ${JSON.stringify(validate.errors)}`);
+  const artifacts: Record<string, InputArtifact> = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    artifacts[name] = { instance: name, output: name, matrix: {}, params: {}, digest: `${name}-digest`.padEnd(64, '0'), path: '/dev/null', kind: 'table', table: async () => t, bytes: async () => new Uint8Array() };
+  }
+  const ctx: StageContext<any> = {
+    params: p, seed, inputs: artifacts, instance: kind.kind, cacheKey: 'k'.repeat(64), signal: new AbortController().signal,
+    checkpoint: { latest: async () => null, save: async () => {} },
+    progress: () => {}, metric: () => {}, log: () => {}, record: () => {}, scratchDir: '/tmp',
+  };
+  return kind.run(ctx);
+}
+const table = (r: StageResult, name: string) => r.outputs[name] as Table;
+const columns = (t: Table) => t.schema.fields.map((f) => f.name);
+const values = (t: Table, name: string) => Array.from(t.getChild(name)!.toArray() as ArrayLike<number>);
+const tiny = { hidden: [16, 16], batch_size: 64, log_every: 20, checkpoint_every: 1000 };
+
+test('maze2d: evaluate visited states → diagnose value map, action field, visited gaps', { timeout: 300_000 }, async () => {
+  const dataset = table(await run(loadDataset, { env: 'maze2d-umaze-v1', size: 3000 }), 'dataset');
+  const critic = table(await run(fitIql, { ...tiny, steps: 40 }, { dataset }), 'critic');
+  const policy = table(await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 40 }, { dataset, critic }), 'policy');
+
+  const episodes = 4;
+  const ev = await run(evaluate, { episodes, record_trajectories: 1, visited_states: 200 }, { policy }, 3);
+  const visited = table(ev, 'visited');
+  assert.deepEqual(columns(visited), ['episode', 't', 'final', 'o0', 'o1', 'o2', 'o3']);
+  assert.ok(visited.numRows <= 200 + episodes && visited.numRows >= 150, `about 200 rows: ${visited.numRows}`);
+  assert.equal(visited.schema.metadata.get('env_id'), 'maze2d-umaze-v1');
+  assert.equal(visited.schema.metadata.get('layout'), table(ev, 'trajectories').schema.metadata.get('layout'));
+  const final = values(visited, 'final');
+  assert.equal(final.reduce((s, x) => s + x, 0), episodes, 'each episode ends once');
+  // The last visited position of each episode is where evaluate measured its final goal distance.
+  const endDist = values(table(ev, 'episodes'), 'final_goal_distance');
+  final.forEach((f, r) => {
+    if (f) assert.ok(Math.abs(Math.hypot(values(visited, 'o0')[r]! - 1, values(visited, 'o1')[r]! - 1) - endDist[values(visited, 'episode')[r]!]!) < 1e-5);
+  });
+  const noVisited = await run(evaluate, { episodes, record_trajectories: 1, visited_states: 0 }, { policy }, 3);
+  assert.equal(noVisited.outputs['visited'], undefined);
+  assert.deepEqual(tableToIPC(table(noVisited, 'episodes')), tableToIPC(table(ev, 'episodes')), 'episodes do not depend on recording');
+
+  const params = { states: 50, neighbour_pool: 500, grid_bins: 5, map_per_cell: 2, map_grid_bins: 5 };
+  const d = await run(diagnose, params, { policy, critic, dataset, visited });
+  const map = table(d, 'value_map');
+  assert.deepEqual(columns(map), ['gi', 'gj', 'x', 'y', 'v', 'q_max', 'greedy_a0', 'greedy_a1']);
+  assert.equal(map.numRows, 7 * 4, '7 free cells × 2² positions');
+  assert.equal(map.schema.metadata.get('critic'), 'critic-digest'.padEnd(64, '0'));
+  assert.deepEqual([map.schema.metadata.get('goal'), map.schema.metadata.get('goal_radius'), map.schema.metadata.get('per_cell')], ['1,1', '0.5', '2']);
+  for (const x of [...values(map, 'x'), ...values(map, 'y')]) assert.ok(x > -0.2 && x < 3.3, `position inside the maze: ${x}`);
+  for (const a of [...values(map, 'greedy_a0'), ...values(map, 'greedy_a1')]) assert.ok([-1, -0.5, 0, 0.5, 1].includes(a), `greedy action on the 5-bin grid: ${a}`);
+  assert.ok(values(map, 'v').every(Number.isFinite));
+  const field = table(d, 'action_field');
+  assert.deepEqual(columns(field), ['gi', 'gj', 'x', 'y', 'a0', 'a1', 'q_pi', 'v', 'greedy_a0', 'greedy_a1', 'q_max', 'q_gap', 'greedy_dist']);
+  assert.deepEqual(values(field, 'q_max'), values(map, 'q_max'), 'the action field is measured against the value map\'s greedy field');
+  const gaps = table(d, 'visited_gaps');
+  assert.deepEqual(columns(gaps), ['episode', 't', 'final', 'x', 'y', 'a0', 'a1', 'q_pi', 'v', 'greedy_a0', 'greedy_a1', 'q_max', 'q_gap', 'greedy_dist']);
+  assert.equal(gaps.numRows, visited.numRows);
+  assert.deepEqual(values(gaps, 'x'), values(visited, 'o0'));
+  for (const t of [field, gaps]) {
+    for (const a of [...values(t, 'a0'), ...values(t, 'a1')]) assert.ok(Math.abs(a) <= 1, 'policy actions in the box');
+    for (const g of values(t, 'greedy_dist')) assert.ok(g >= 0 && g <= 2 * Math.SQRT2 + 1e-6);
+    values(t, 'q_gap').forEach((g, i) => assert.ok(Math.abs(g - (values(t, 'q_max')[i]! - values(t, 'q_pi')[i]!)) < 1e-4));
+  }
+  const summary = JSON.parse(gaps.schema.metadata.get('summary')!) as Record<string, number>;
+  assert.equal(summary['visited_states'], visited.numRows);
+  for (const k of ['visited_greedy_dist', 'visited_q_grid_gap', 'visited_q_pi_minus_v', 'final_greedy_dist', 'final_q_grid_gap']) {
+    assert.ok(Number.isFinite(summary[k]), k);
+    assert.equal(d.summary![k], summary[k], `${k} in the stage summary`);
+  }
+  // The dataset-state table is the same with or without the new outputs.
+  const plain = await run(diagnose, { ...params, map_per_cell: 0 }, { policy, critic, dataset });
+  assert.deepEqual(Object.keys(plain.outputs), ['actions']);
+  assert.deepEqual(tableToIPC(table(plain, 'actions')), tableToIPC(table(d, 'actions')));
+});
+
+test('locomotion: diagnose skips the maze outputs; visited gaps have no grid columns when the grid is too large', { timeout: 300_000 }, async () => {
+  const data = syntheticTransitions(600, 17, 6);
+  const dataset = transitionsToTable({ ...data, envId: 'halfcheetah-v2' }, { source: 'generate' });
+  const critic = table(await run(fitIql, { ...tiny, steps: 2 }, { dataset }), 'critic');
+  const policy = table(await run(extractPolicy, { ...tiny, method: 'awr', steps: 2 }, { dataset, critic }), 'policy');
+  const ev = await run(evaluate, { episodes: 2, visited_states: 20 }, { policy });
+  const visited = table(ev, 'visited');
+  assert.equal(columns(visited).length, 3 + 17);
+  const d = await run(diagnose, { states: 20, neighbour_pool: 100 }, { policy, critic, dataset, visited });
+  assert.deepEqual(Object.keys(d.outputs).sort(), ['actions', 'visited_gaps']);
+  assert.deepEqual(columns(table(d, 'visited_gaps')), ['episode', 't', 'final', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'q_pi', 'v'], 'no positions, no greedy columns (21^6 grid)');
+});
