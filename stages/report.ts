@@ -1,11 +1,14 @@
 /**
  * Turns upstream tables into the research note's figures and one self-contained HTML report:
- * per extraction method, policy actions scattered over the action box with the unit circle, policy
- * std histograms, ‖a‖ distributions, training curves, scores over seeds and maze rollouts, plus the
- * comparison table (score / std / edge fraction, mean ± std over seeds).
+ * the note's claims with verdicts, the comparison of methods with 95 % bootstrap intervals over
+ * runs, per extraction method policy actions scattered over the action box with the unit circle,
+ * policy std histograms, ‖a‖ distributions, training curves, scores per run and maze rollouts.
  *
- * Inputs are matched by convention, not by stage kind: the method of an input is its matrix value
- * `method` (else its `method` parameter, else its instance name) and its seed the matrix `seed`.
+ * Inputs are matched by convention, not by stage kind (src/report/runs.ts): the method of an input
+ * is its matrix value `method` (else its `method` parameter, else its instance name); a run is one
+ * (critic seed, actor seed) pair, the matrix axes `critic_seed_axis` and `actor_seed_axis`; the
+ * other matrix axes form the setting. This file is wiring: the tables and statistics live in
+ * src/report/.
  */
 import type { InputArtifact, OutputValue, StageKind } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
@@ -16,27 +19,15 @@ interface Params {
   trajectories_per_method: number;
   curve_metrics: string[];
   notes: string;
+  critic_seed_axis: string;
+  actor_seed_axis: string;
+  bootstrap_samples: number;
+  bootstrap_seed: number;
+  data_coverage: Record<string, 'dense' | 'narrow'>;
 }
 
-const FIGURES = ['fig_actions', 'fig_std', 'fig_edge', 'fig_curves', 'fig_scores', 'fig_maze'] as const;
+const FIGURES = ['fig_actions', 'fig_std', 'fig_edge', 'fig_curves', 'fig_scores', 'fig_maze', 'fig_value_map', 'fig_action_fields', 'fig_visited_gaps', 'fig_episode_ends', 'fig_end_distance'] as const;
 
-/** Matrix values other than method and seed (e.g. the dataset of a coverage study), as one label. */
-function settingOf(a: InputArtifact): string {
-  return Object.entries(a.matrix).filter(([k]) => k !== 'method' && k !== 'seed').map(([k, v]) => `${k}=${v}`).join(',');
-}
-/** "setting · method" → [setting, method]. */
-function splitLabel(label: string): [string, string] {
-  const i = label.lastIndexOf(' · ');
-  return i < 0 ? ['', label] : [label.slice(0, i), label.slice(i + 3)];
-}
-function methodOf(a: InputArtifact): string {
-  const method = String(a.matrix['method'] ?? a.params['method'] ?? a.instance);
-  const setting = settingOf(a);
-  return setting ? `${setting} · ${method}` : method;
-}
-function seedOf(a: InputArtifact): string {
-  return String(a.matrix['seed'] ?? 0);
-}
 function list(v: InputArtifact | InputArtifact[] | undefined): InputArtifact[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
@@ -51,34 +42,52 @@ function num(table: import('apache-arrow').Table, name: string): Float64Array | 
 function meta(table: import('apache-arrow').Table, key: string): string | undefined {
   return table.schema.metadata.get(key);
 }
+const mean = (x: Float64Array | null) => (x && x.length ? x.reduce((s, v) => s + v, 0) / x.length : NaN);
 
 const stage: StageKind<Params> = {
   kind: 'report',
-  version: '5',
-  description: 'Figures (Vega-Lite → SVG/PNG) and a self-contained HTML report from evaluation, diagnostic and training tables.',
+  version: '6',
+  description: 'Figures (Vega-Lite → SVG/PNG), the note\'s claims with verdicts, the comparison with bootstrap intervals, and a self-contained HTML report from evaluation, diagnostic and training tables.',
   params: loadStageSchema('report'),
   inputs: {
     evaluations: { description: 'evaluate.episodes tables (score, return, success per episode)', many: true, optional: true },
     trajectories: { description: 'evaluate.trajectories tables (episode, t, x, y)', many: true, optional: true },
     diagnostics: { description: 'diagnose.actions tables (policy and data actions, std, Q values at dataset states)', many: true, optional: true },
     curves: { description: 'training curves in long format (step, metric, value)', many: true, optional: true },
-    coverage: { description: 'load-dataset.action_hist tables: their coverage_summary metadata gives one row per dataset', many: true, optional: true },
+    value_maps: { description: "diagnose.value_map tables (the critic's V and greedy action over the maze at rest)", many: true, optional: true },
+    action_fields: { description: "diagnose.action_field tables (each policy's action over the maze at rest)", many: true, optional: true },
+    visited_gaps: { description: "diagnose.visited_gaps tables (policy vs the critic's greedy action at states evaluation visited)", many: true, optional: true },
+    visited: { description: 'evaluate.visited tables (observations of the evaluation episodes; where they end)', many: true, optional: true },
+    coverage: { description: 'load-dataset.action_hist tables: their coverage_summary metadata gives one row per dataset, their env id and behaviour the claims\' scope', many: true, optional: true },
   },
   outputs: {
     html: { description: 'the self-contained HTML report' },
-    summary: { description: 'the comparison table as text (printed at the end of a run)' },
-    comparison: { description: 'the comparison table: one row per method, mean and std over seeds' },
+    summary: { description: 'the claims and comparison tables as text (printed at the end of a run)' },
+    comparison: { description: 'one row per (setting, method): runs, critics, actors; per metric mean, std, 95% CI; score IQM with CI' },
+    claims: { description: "one row per claim of the note and setting: claim, setting, test, measured, ci_low, ci_high, n_a, n_b, verdict, interval, note" },
     fig_actions: { description: 'policy actions at dataset states with the unit circle (PNG)', optional: true },
     fig_std: { description: 'policy std histograms (PNG)', optional: true },
     fig_edge: { description: 'distribution of ‖a‖ of policy actions (PNG)', optional: true },
     fig_curves: { description: 'training curves (PNG)', optional: true },
-    fig_scores: { description: 'normalised scores over seeds (PNG)', optional: true },
+    fig_scores: { description: 'normalised score of every run with 95% bootstrap intervals (PNG)', optional: true },
     fig_maze: { description: 'evaluation rollouts over the maze (PNG)', optional: true },
+    fig_value_map: { description: "the critic's V at rest over the maze with its greedy action field (PNG)", optional: true },
+    fig_action_fields: { description: "the critic's greedy action field and each method's action field (PNG)", optional: true },
+    fig_visited_gaps: { description: "states evaluation visited, coloured by the critic's greedy gap (PNG)", optional: true },
+    fig_episode_ends: { description: 'where evaluation episodes end, with the goal and its reward radius (PNG)', optional: true },
+    fig_end_distance: { description: 'distance to the goal at the end of each episode, with the reward radius (PNG)', optional: true },
   },
   async run(ctx) {
     const r = await import('../src/report/index.js');
+    const { runOf, runLabel } = await import('../src/report/runs.js');
+    const cmp = await import('../src/report/comparison.js');
+    const cl = await import('../src/report/claims.js');
+    const { coverageTable, COVERAGE_TEXT } = await import('../src/report/coverage-table.js');
+    const { BOOTSTRAP_SAMPLES } = await import('../src/report/stats.js');
     const { tableFromArrays } = await import('apache-arrow');
     const p = ctx.params;
+    const axes = { critic: p.critic_seed_axis, actor: p.actor_seed_axis };
+    const boot = { samples: p.bootstrap_samples, seed: p.bootstrap_seed };
     const outputs: Record<string, OutputValue> = {};
     const sections: import('../src/report/html.js').ReportSection[] = [];
     type Fig = (typeof FIGURES)[number];
@@ -87,45 +96,45 @@ const stage: StageKind<Params> = {
       outputs[name] = { bytes: chart.png, ext: 'png', mediaType: 'image/png' };
       return { name, svg: chart.svg, png: chart.png, caption };
     };
-
-    // Per (method, seed) rows for the comparison table.
-    const rows = new Map<string, Record<string, unknown>>();
-    const row = (method: string, seed: string) => {
-      const k = `${method}\u0000${seed}`;
-      if (!rows.has(k)) rows.set(k, { method, seed });
-      return rows.get(k)!;
+    /** Charts without a setting facet label methods "setting · method". */
+    const chartLabel = (a: InputArtifact) => {
+      const id = runOf(a, axes);
+      return id.setting ? `${id.setting} · ${id.method}` : id.method;
     };
-    // Several settings (datasets, environments) sort by setting, then by method.
+
+    // One row per run (setting, method, critic seed, actor seed).
+    const runs = new Map<string, import('../src/report/comparison.js').RunRow>();
+    const runRow = (a: InputArtifact) => {
+      const id = runOf(a, axes);
+      const k = JSON.stringify([id.setting, id.method, id.critic, id.actor]);
+      if (!runs.has(k)) runs.set(k, { ...id, values: {} });
+      return runs.get(k)!;
+    };
+    // What the inputs say about each setting's env and dataset (the claims' scope).
+    const settingSources: import('../src/report/claims.js').SettingSource[] = [];
 
     // Evaluations → scores.
-    const scoreRows: { method: string; seed: string; score: number }[] = [];
     for (const a of list(ctx.inputs['evaluations'])) {
       const t = await a.table();
       const score = num(t, 'score');
-      const success = num(t, 'success');
-      const ret = num(t, 'return');
       if (!score) throw new Error(`evaluations input ${a.instance} has no 'score' column`);
-      const mean = (x: Float64Array | null) => (x && x.length ? x.reduce((s, v) => s + v, 0) / x.length : NaN);
-      const rw = row(methodOf(a), seedOf(a));
-      rw['score'] = mean(score);
-      rw['return'] = mean(ret);
-      rw['success'] = mean(success);
-      rw['cells_to_goal'] = mean(num(t, 'final_cells_to_goal'));
-      scoreRows.push({ method: methodOf(a), seed: seedOf(a), score: mean(score) });
+      Object.assign(runRow(a).values, { score: mean(score), return: mean(num(t, 'return')), success: mean(num(t, 'success')), cells_to_goal: mean(num(t, 'final_cells_to_goal')) });
+      const envId = meta(t, 'env_id') ?? (a.params['env'] ? String(a.params['env']) : undefined);
+      if (envId) settingSources.push({ coords: runOf(a, axes).settingCoords, envId });
     }
 
-    // Diagnostics → action scatter, std and norm histograms.
+    // Diagnostics → action scatter, std and norm histograms, per-run summaries.
     const points: { method: string; a0: number; a1: number }[] = [];
     const stds: { method: string; std: number }[] = [];
     let dataActions: { a0: number; a1: number }[] | undefined;
     for (const a of list(ctx.inputs['diagnostics'])) {
       const t = await a.table();
-      const method = methodOf(a);
+      const method = chartLabel(a);
       const a0 = num(t, 'a0'), a1 = num(t, 'a1'), std = num(t, 'std');
       if (!a0 || !a1) throw new Error(`diagnostics input ${a.instance} needs columns a0 and a1`);
-      const onlyFirstSeed = !points.some((q) => q.method === method);
+      const onlyFirstRun = !points.some((q) => q.method === method);
       for (let i = 0; i < a0.length; i++) {
-        if (onlyFirstSeed) points.push({ method, a0: a0[i]!, a1: a1[i]! });
+        if (onlyFirstRun) points.push({ method, a0: a0[i]!, a1: a1[i]! });
         if (std) stds.push({ method, std: std[i]! });
       }
       if (!dataActions) {
@@ -133,69 +142,83 @@ const stage: StageKind<Params> = {
         if (d0 && d1) dataActions = Array.from(d0, (v, i) => ({ a0: v, a1: d1[i]! }));
       }
       const summary = meta(t, 'summary');
-      if (summary) Object.assign(row(method, seedOf(a)), JSON.parse(summary) as Record<string, number>);
+      if (summary) Object.assign(runRow(a).values, JSON.parse(summary) as Record<string, number>);
     }
 
-    // Comparison table (mean ± std over seeds).
-    const metricCols: [string, string][] = [
-      ['score', 'norm. score'], ['success', 'success'], ['cells_to_goal', 'cells to goal (end)'], ['mean_std', 'policy std'], ['edge_fraction', 'on edge'],
-      ['mean_norm', '‖a‖ mean'], ['q_gap', 'Q(s,π)−Q(s,a)'], ['nn_dist', 'dist. to data a'],
-      ['q_grid_gap', 'max_a Q − Q(s,π)'], ['grid_edge_fraction', 'argmax_a Q on edge'],
-    ];
-    const present = metricCols.filter(([k]) => [...rows.values()].some((x) => typeof x[k] === 'number' && Number.isFinite(x[k] as number)));
-    const agg = r.aggregateBySeeds([...rows.values()], 'method', present.map(([k]) => k), {
-      digits: 3, labels: Object.fromEntries(present),
-      sort: (x, y) => {
-        const [sx, mx] = splitLabel(String(x.key['method']));
-        const [sy, my] = splitLabel(String(y.key['method']));
-        if (sx !== sy) return sx.localeCompare(sy);
-        return mx === my ? 0 : r.sortMethods([mx, my])[0] === mx ? -1 : 1;
-      },
-    });
-    const comparison: Record<string, unknown[]> = { method: [], seeds: [] };
-    for (const [k] of present) { comparison[`${k}_mean`] = []; comparison[`${k}_std`] = []; }
-    for (const g of agg.groups) {
-      comparison['method']!.push(g.key['method']);
-      comparison['seeds']!.push(g.count);
-      for (const [k] of present) { comparison[`${k}_mean`]!.push(g.stats[k]!.mean); comparison[`${k}_std`]!.push(g.stats[k]!.std); }
-    }
-    const arrowCols: Record<string, unknown> = { method: comparison['method'], seeds: Int32Array.from(comparison['seeds'] as number[]) };
-    for (const [k, v] of Object.entries(comparison)) if (k !== 'method' && k !== 'seeds') arrowCols[k] = Float64Array.from(v as number[]);
-    outputs['comparison'] = tableFromArrays(arrowCols as Record<string, Float64Array>) as unknown as OutputValue;
-    // Dataset coverage: one row per dataset (setting), from the load-dataset stages' figures.
-    const covCols: [string, string][] = [
-      ['transitions', 'transitions'], ['action_coarse_occupied_fraction', 'coarse occupancy'], ['action_coarse_entropy', 'coarse entropy'],
-      ['action_hist_entropy', 'marginal entropy'], ['action_edge_fraction', 'on edge'], ['action_std_mean', 'action std'], ['cells_visited_fraction', 'cells visited'],
-    ];
-    const covRows: Record<string, unknown>[] = [];
+    // Dataset coverage: one row per dataset; each also tells its setting's env and coverage.
+    const covRows: import('../src/report/coverage-table.js').CoverageRow[] = [];
     for (const a of list(ctx.inputs['coverage'])) {
       const t = await a.table();
       const js = meta(t, 'coverage_summary');
       if (!js) throw new Error(`coverage input ${a.instance} has no coverage_summary metadata (connect load-dataset's action_hist output)`);
-      covRows.push({ dataset: settingOf(a) || meta(t, 'env_id') || a.instance, ...(JSON.parse(js) as Record<string, number>) });
+      const coords = runOf(a, axes).settingCoords;
+      const envId = meta(t, 'env_id') ?? (a.params['env'] ? String(a.params['env']) : undefined);
+      covRows.push({ dataset: runOf(a, axes).setting || envId || a.instance, summary: JSON.parse(js) as Record<string, number> });
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      settingSources.push({ coords, envId, datasetName: meta(t, 'dataset_name'), behaviour: str(a.params['behaviour']), source: str(a.params['source']) });
     }
-    let covText = '';
-    if (covRows.length) {
-      const cols = covCols.filter(([k]) => covRows.some((x) => typeof x[k] === 'number'));
-      const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : '');
-      const header = ['dataset', ...cols.map(([, l]) => l)];
-      const body = covRows.map((x) => [String(x['dataset']), ...cols.map(([k]) => fmt(x[k]))]);
-      sections.push({
-        title: 'Dataset coverage',
-        text: 'Action coverage of each dataset (load-dataset): coarse occupancy = fraction of the 4^d cells of the action box that hold data; entropies are normalised to [0, 1]; on edge = fraction of action components at the box bound.',
-        table: { columns: header, rows: body },
+
+    // Trajectories: the maze figure, and their env id.
+    const traj: { method: string; episode: string; t: number; x: number; y: number }[] = [];
+    let layout: string | undefined;
+    let axisTitles: [string, string] | undefined;
+    for (const a of list(ctx.inputs['trajectories'])) {
+      const t = await a.table();
+      layout ??= meta(t, 'layout');
+      const envId = meta(t, 'env_id');
+      if (envId) settingSources.push({ coords: runOf(a, axes).settingCoords, envId });
+      const frame = r.mazePlotFrame((k) => meta(t, k));
+      axisTitles ??= frame?.axisTitles;
+      const ep = num(t, 'episode'), tt = num(t, 't'), x = num(t, 'x'), y = num(t, 'y');
+      if (!ep || !tt || !x || !y) throw new Error(`trajectories input ${a.instance} needs columns episode, t, x, y`);
+      const method = chartLabel(a);
+      const run = runLabel(runOf(a, axes));
+      const toPlot = frame?.toPlot ?? ((x: number, y: number) => ({ x, y }));
+      for (let i = 0; i < ep.length; i++) if (ep[i]! < p.trajectories_per_method) traj.push({ method, episode: `${run}/${ep[i]}`, t: tt[i]!, ...toPlot(x[i]!, y[i]!) });
+    }
+
+    // Comparison with intervals, the claims, the other diagnostics, coverage.
+    const runRows = [...runs.values()];
+    const groups = cmp.summariseGroups(runRows, boot);
+    outputs['comparison'] = tableFromArrays(cmp.comparisonColumns(groups) as Record<string, Float64Array>) as unknown as OutputValue;
+    const settings = [...new Map(runRows.map((x) => [x.setting, { setting: x.setting, coords: x.settingCoords }])).values()].sort((x, y) => (x.setting < y.setting ? -1 : x.setting > y.setting ? 1 : 0));
+    const facts = cl.settingFacts(settings, settingSources, p.data_coverage);
+    const claimRows = cl.evaluateClaims(cl.NOTE_CLAIMS, runRows, facts, boot);
+    outputs['claims'] = tableFromArrays(cl.claimsColumns(claimRows) as Record<string, Float64Array>) as unknown as OutputValue;
+    const diag = cmp.diagnosticsTable(runRows);
+    const nBoot = (p.bootstrap_samples ?? BOOTSTRAP_SAMPLES).toLocaleString('en-US');
+    const tables: { section: import('../src/report/html.js').ReportSection; terminal: { columns: string[]; rows: string[][] } }[] = [];
+    if (runRows.length) {
+      const claims = cl.claimsTable(claimRows);
+      const keep = ['claim', 'setting', 'measured [95% CI]', 'runs A / B', 'verdict', 'note'].map((c) => claims.columns.indexOf(c));
+      tables.push({
+        section: {
+          title: 'Claims of the note',
+          text: cl.CLAIMS_TEXT + `\n\nSettings: ${facts.map((f) => `${f.setting || f.envId || '(one setting)'} — env ${f.envId ?? 'unknown'}, ${f.coverage ? `${f.coverage} data (${f.coverageFrom})` : 'coverage unknown'}`).join('; ')}.`,
+          table: claims,
+        },
+        terminal: { columns: keep.map((i) => claims.columns[i]!), rows: claims.rows.map((row) => keep.map((i) => row[i]!)) },
       });
-      const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-      const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-      covText = `\nDataset coverage\n${line(header)}\n${w.map((n) => '─'.repeat(n)).join('  ')}\n${body.map(line).join('\n')}\n`;
+      const comparison = cmp.comparisonTable(groups);
+      tables.push({
+        section: {
+          title: 'Comparison',
+          text: `A run is one policy: one critic seed × one actor seed. Per (setting, method): the mean and the interquartile mean (IQM) over runs with 95 % percentile-bootstrap confidence intervals (${nBoot} resamples of the runs, seed ${p.bootstrap_seed}; rliable, Agarwal et al. 2021). Score: D4RL-normalised return of deterministic (mean / argmax) evaluation episodes, averaged per run. Policy std and edge fraction are measured at dataset states. A lone run shows its value without an interval.`,
+          table: comparison,
+        },
+        terminal: comparison,
+      });
     }
-    const text = `${p.title}\n${agg.text}${covText}`;
+    if (diag) {
+      tables.push({ section: { title: 'Diagnostics', text: 'Mean ± std over runs.', table: { columns: diag.columns, rows: diag.rows } }, terminal: { columns: diag.columns, rows: diag.rows } });
+    }
+    if (covRows.length) {
+      const cov = coverageTable(covRows);
+      tables.push({ section: { title: 'Dataset coverage', text: COVERAGE_TEXT, table: cov }, terminal: cov });
+    }
+    const text = [p.title, ...tables.map((t) => `\n${t.section.title}\n${r.formatTextTable(t.terminal.columns, t.terminal.rows).trimEnd()}`)].join('\n');
     outputs['summary'] = { bytes: new TextEncoder().encode(text + '\n'), ext: 'txt', mediaType: 'text/plain' };
-    sections.push({
-      title: 'Comparison',
-      text: 'Mean ± std over seeds. Score: D4RL-normalised return of deterministic (mean / argmax) evaluation episodes. Policy std and edge fraction are measured at dataset states.',
-      table: { columns: agg.columns, rows: agg.rows },
-    });
+    sections.push(...tables.map((t) => t.section));
 
     if (points.length) {
       sections.push({
@@ -220,62 +243,54 @@ const stage: StageKind<Params> = {
       const step = num(t, 'step'), value = num(t, 'value');
       const metric = t.getChild('metric');
       if (!step || !value || !metric) throw new Error(`curves input ${a.instance} needs columns step, metric, value`);
-      const method = a.matrix['method'] !== undefined || a.params['method'] !== undefined ? methodOf(a) : a.instance.replace(/\[.*$/, '');
+      const method = a.matrix['method'] !== undefined || a.params['method'] !== undefined ? chartLabel(a) : a.instance.replace(/\[.*$/, '');
+      const seed = runLabel(runOf(a, axes));
       for (let i = 0; i < step.length; i++) {
         const m = String(metric.get(i));
-        if (p.curve_metrics.length === 0 || p.curve_metrics.includes(m)) curvePoints.push({ method, metric: m, step: step[i]!, value: value[i]!, seed: seedOf(a) });
+        if (p.curve_metrics.length === 0 || p.curve_metrics.includes(m)) curvePoints.push({ method, metric: m, step: step[i]!, value: value[i]!, seed });
       }
     }
     if (curvePoints.length) {
       sections.push({ title: 'Training curves', images: [await figure('fig_curves', r.trainingCurves(curvePoints, { title: 'Training curves' }), 'Critic and actor training metrics')] });
     }
-    if (scoreRows.length) {
-      sections.push({ title: 'Scores', images: [await figure('fig_scores', r.returnsChart(scoreRows, { title: 'Normalised score' }), 'Mean ± std over seeds; dots are seeds')] });
-    }
-    const traj: { method: string; episode: string; t: number; x: number; y: number }[] = [];
-    let layout: string | undefined;
-    let axisTitles: [string, string] | undefined;
-    for (const a of list(ctx.inputs['trajectories'])) {
-      const t = await a.table();
-      layout ??= meta(t, 'layout');
-      if (meta(t, 'frame') === 'antmaze-world') axisTitles ??= [`row (world y / ${meta(t, 'cell_size')} m)`, `column (world x / ${meta(t, 'cell_size')} m)`];
-      const ep = num(t, 'episode'), tt = num(t, 't'), x = num(t, 'x'), y = num(t, 'y');
-      if (!ep || !tt || !x || !y) throw new Error(`trajectories input ${a.instance} needs columns episode, t, x, y`);
-      const method = methodOf(a);
-      const seed = seedOf(a);
-      const toPlot = plotFrame(t);
-      for (let i = 0; i < ep.length; i++) if (ep[i]! < p.trajectories_per_method) traj.push({ method, episode: `${seed}/${ep[i]}`, t: tt[i]!, ...toPlot(x[i]!, y[i]!) });
+    const scored = runRows.filter((x) => Number.isFinite(x.values['score']));
+    if (scored.length) {
+      const faceted = scored.some((x) => x.setting !== '');
+      const scoreRows = scored.map((x) => ({ method: x.method, seed: runLabel(x), score: x.values['score']!, ...(faceted ? { env: x.setting } : {}) }));
+      const intervals = groups.filter((g) => g.metrics['score'] && g.metrics['score'].n > 1).map((g) => ({ method: g.method, env: g.setting, ...g.metrics['score']! }));
+      sections.push({ title: 'Scores', images: [await figure('fig_scores', r.returnsChart(scoreRows, { title: 'Normalised score', intervals }), 'Dots: runs (critic seed × actor seed); bar: 95% bootstrap CI of the mean; tick: the mean')] });
     }
     if (traj.length && layout) {
       sections.push({ title: 'Evaluation rollouts', images: [await figure('fig_maze', r.mazeTrajectories(layout, traj, undefined, { title: 'Rollouts', maxEpisodesPerMethod: p.trajectories_per_method, axisTitles }), 'Deterministic evaluation rollouts over the maze')] });
     }
+    // Where policies fail (mazes): value map, action fields, visited-state gaps, episode ends.
+    const labelled = async (k: string) => Promise.all(list(ctx.inputs[k]).map(async (a) => ({ label: chartLabel(a), seed: runLabel(runOf(a, axes)), table: await a.table() })));
+    const mazeSection = await r.mazeDiagnosticsSection(
+      { valueMaps: await labelled('value_maps'), actionFields: await labelled('action_fields'), visitedGaps: await labelled('visited_gaps'), visited: await labelled('visited'), evaluations: await labelled('evaluations') },
+      figure,
+    );
+    if (mazeSection) sections.push(mazeSection);
     if (p.notes) sections.unshift({ title: 'Notes', text: p.notes });
 
     const inputsUsed: Record<string, string> = {};
     for (const [name, v] of Object.entries(ctx.inputs)) for (const a of list(v)) inputsUsed[`${name}: ${a.instance}.${a.output}`] = a.digest.slice(0, 16);
     const html = r.buildHtmlReport({
       title: p.title,
-      subtitle: `report ${ctx.instance} · cache key ${ctx.cacheKey.slice(0, 12)}`,
+      // No clock time: the report is a pure function of its inputs (cacheable, reproducible bytes).
+      subtitle: `${ctx.instance === 'report' ? '' : `stage ${ctx.instance} · `}cache key ${ctx.cacheKey.slice(0, 12)} · from ${Object.keys(inputsUsed).length} upstream artifacts (see Cache keys)`,
       sections,
       params: { report: p, inputs: Object.fromEntries(Object.entries(ctx.inputs).flatMap(([, v]) => list(v).map((a) => [a.instance, a.params]))) },
       cacheKeys: inputsUsed,
-      generatedAt: new Date(0).toISOString(), // fixed: the report is a pure function of its inputs (cacheable, reproducible bytes)
     });
     outputs['html'] = { bytes: new TextEncoder().encode(html), ext: 'html', mediaType: 'text/html' };
-    return { outputs, summary: { methods: agg.groups.length, figures: FIGURES.filter((f) => f in outputs).length } };
+    const verdicts = cl.verdictCounts(claimRows);
+    return {
+      outputs,
+      summary: {
+        methods: groups.length, runs: runRows.length, figures: FIGURES.filter((f) => f in outputs).length,
+        claims_supported: verdicts.supported, claims_contradicted: verdicts.contradicted, claims_inconclusive: verdicts.inconclusive, claims_not_measured: verdicts['not measured'],
+      },
+    };
   },
 };
-/**
- * Maps a trajectories table's (x, y) into the maze chart's frame (D4RL maze2d qpos: x = row, y =
- * column, a cell's walls centred at index − 0.2). maze2d tables are already in it; AntMaze tables
- * (`frame: antmaze-world`) hold the torso's world position, cell (i, j) centred at
- * (j·s − x0, i·s − y0).
- */
-function plotFrame(t: import('apache-arrow').Table): (x: number, y: number) => { x: number; y: number } {
-  if (meta(t, 'frame') !== 'antmaze-world') return (x, y) => ({ x, y });
-  const s = Number(meta(t, 'cell_size'));
-  const [x0, y0] = (meta(t, 'origin') ?? '0,0').split(',').map(Number) as [number, number];
-  return (x, y) => ({ x: (y + y0) / s - 0.2, y: (x + x0) / s - 0.2 });
-}
-
 export default stage;

@@ -375,11 +375,24 @@ export interface ReturnsChartOptions extends ChartOptions {
   yTitle?: string;
   /** Horizontal reference lines, e.g. published numbers: {label:'IQL paper', value: 42.1, env?}. */
   references?: { label: string; value: number; env?: string }[];
+  /**
+   * Per (env, method) interval to draw as the bar (e.g. a 95 % bootstrap CI of the mean) and
+   * estimate to draw as the tick; groups without one get mean ± std.
+   */
+  intervals?: ScoreInterval[];
+}
+
+export interface ScoreInterval {
+  method: string;
+  env?: string;
+  estimate: number;
+  low: number;
+  high: number;
 }
 
 /**
- * Per-method mean ± std over seeds (sample std; a bar from mean−std to mean+std and a tick at
- * the mean) with one dot per seed; optional facet per `env`.
+ * Per-method bar and tick with one dot per run (`seed`): the bar is the group's interval from
+ * `intervals` when given, else mean ± sample std; optional facet per `env`.
  */
 export function returnsChart(rows: readonly ScoreRow[], opts: ReturnsChartOptions = {}): TopLevelSpec {
   const clean = rows.filter((r) => finite(r.score));
@@ -390,7 +403,10 @@ export function returnsChart(rows: readonly ScoreRow[], opts: ReturnsChartOption
   for (const [, g] of groupBy(clean, (r) => JSON.stringify([envOf(r), r.method]))) {
     const s = stats(g.map((r) => r.score));
     const env = envOf(g[0]!);
-    values.push({ kind: 'agg', env, method: g[0]!.method, mean: s.mean, lo: s.mean - s.std, hi: s.mean + s.std, std: s.std, n: s.n });
+    const ci = opts.intervals?.find((c) => c.method === g[0]!.method && (hasEnv ? (c.env ?? '') === env : true));
+    values.push(ci
+      ? { kind: 'agg', env, method: g[0]!.method, mean: ci.estimate, lo: ci.low, hi: ci.high, std: s.std, n: s.n }
+      : { kind: 'agg', env, method: g[0]!.method, mean: s.mean, lo: s.mean - s.std, hi: s.mean + s.std, std: s.std, n: s.n });
     // Deterministic horizontal jitter of the seed dots within the band.
     const sorted = [...g].sort((a, b) => String(a.seed).localeCompare(String(b.seed), undefined, { numeric: true }));
     sorted.forEach((r, i) => {
@@ -428,7 +444,7 @@ export function returnsChart(rows: readonly ScoreRow[], opts: ReturnsChartOption
         x,
         y: { field: 'mean', type: 'quantitative', title: yTitle },
         color: colorEnc(methods, false),
-        tooltip: [{ field: 'method' }, { field: 'mean', format: '.2f' }, { field: 'std', format: '.2f' }, { field: 'n' }],
+        tooltip: [{ field: 'method' }, { field: 'mean', format: '.2f' }, { field: 'lo', format: '.2f' }, { field: 'hi', format: '.2f' }, { field: 'std', format: '.2f' }, { field: 'n' }],
       },
     },
     {

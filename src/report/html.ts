@@ -4,7 +4,7 @@
  * share one document) or as PNG data: URIs; when both are given, the SVG is shown and the PNG is
  * offered as a download link (a plain `<a download>`, no script).
  */
-import { formatNumber, type Cell } from './table.js';
+import { formatNumber, isNumericCell, type Cell } from './table.js';
 
 export interface ReportImage {
   /** Short identifier, also the PNG download file name (`<name>.png`). */
@@ -39,7 +39,8 @@ export interface HtmlReportInput {
   params: object;
   /** Stage instance → cache key. */
   cacheKeys: Record<string, string>;
-  generatedAt: Date | string;
+  /** When the report was made; omit it for a deterministic artifact (no "Generated" line then). */
+  generatedAt?: Date | string;
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -121,7 +122,7 @@ function cellHtml(c: Cell): { text: string; num: boolean } {
   if (c === null || c === undefined) return { text: '—', num: false };
   if (typeof c === 'number') return { text: Number.isInteger(c) ? String(c) : formatNumber(c, 3), num: true };
   const s = String(c);
-  return { text: s, num: /^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?( ± [+-]?[\d.eE+-]+)?%?$/.test(s.trim()) };
+  return { text: s, num: isNumericCell(s) };
 }
 
 /** An HTML table; numeric cells (also "mean ± std" strings) are right-aligned. */
@@ -197,7 +198,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; border-top: 1
 /** Build the report as one self-contained HTML string. */
 export function buildHtmlReport(input: HtmlReportInput): string {
   const used = new Set<string>(['parameters', 'cache-keys']);
-  const generated = input.generatedAt instanceof Date ? input.generatedAt.toISOString() : String(input.generatedAt);
+  const generated = input.generatedAt === undefined ? undefined : input.generatedAt instanceof Date ? input.generatedAt.toISOString() : String(input.generatedAt);
   const ids = input.sections.map((s) => slug(s.title, used));
   const toc = [...input.sections.map((s, i) => `<li><a href="#${ids[i]}">${escapeHtml(s.title)}</a></li>`), '<li><a href="#parameters">Pipeline parameters</a></li>', '<li><a href="#cache-keys">Cache keys</a></li>'].join('');
   const sections = input.sections
@@ -235,8 +236,7 @@ export function buildHtmlReport(input: HtmlReportInput): string {
 <header>
 <h1>${escapeHtml(input.title)}</h1>
 ${input.subtitle ? `<p class="sub">${escapeHtml(input.subtitle)}</p>` : ''}
-<p class="meta">Generated <time datetime="${escapeHtml(generated)}">${escapeHtml(generated)}</time></p>
-<nav class="toc" aria-label="Contents"><ol>${toc}</ol></nav>
+${generated ? `<p class="meta">Generated <time datetime="${escapeHtml(generated)}">${escapeHtml(generated)}</time></p>\n` : ''}<nav class="toc" aria-label="Contents"><ol>${toc}</ol></nav>
 </header>
 ${sections}
 <section id="parameters">

@@ -258,10 +258,24 @@ export async function renderSvg(spec: TopLevelSpec, opts: Pick<RenderOptions, 't
   const vg = compileSpec(spec, opts);
   const view = new vega.View(vega.parse(vg), { renderer: 'none', logLevel: vega.Warn });
   try {
-    return compactSvg(await view.toSVG());
+    return canonicalClipIds(compactSvg(await view.toSVG()));
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Vega numbers clip paths with a process-wide counter (clip1, clip2, … across every chart made),
+ * so the same chart rendered twice in one process differed; renumber them per chart, in order of
+ * first appearance, so equal specs give equal bytes.
+ */
+export function canonicalClipIds(svg: string): string {
+  const ids = new Map<string, string>();
+  return svg.replace(/(id="|url\(#)(clip\d+)/g, (_, lead: string, id: string) => {
+    let v = ids.get(id);
+    if (!v) ids.set(id, (v = `clip${ids.size + 1}`));
+    return lead + v;
+  });
 }
 
 /** Round coordinates in `transform` and `d` attributes to 2 decimals (≈ halves a scatter's SVG). */

@@ -82,11 +82,12 @@ export function formatNumber(x: number | null | undefined, digits = 2): string {
   return x.toFixed(digits);
 }
 
-/** "mean ± std" (just the mean when n = 1). */
+/** "mean ± std" (just the mean when n = 1). A std at rounding-error level (equal values) reads 0. */
 export function formatMeanStd(s: MetricStats, digits = 2): string {
   if (s.n === 0) return '—';
   if (s.n === 1) return formatNumber(s.mean, digits);
-  return `${formatNumber(s.mean, digits)} ± ${formatNumber(s.std, digits)}`;
+  const std = s.std <= 1e-12 * Math.max(1, Math.abs(s.mean)) ? 0 : s.std;
+  return `${formatNumber(s.mean, digits)} ± ${formatNumber(std, digits)}`;
 }
 
 /**
@@ -132,8 +133,23 @@ function cellText(c: Cell): string {
   return String(c);
 }
 
-function isNumeric(s: string): boolean {
-  return /^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?( ± [+-]?[\d.eE+-]+)?%?$|^-?inf$/.test(s.trim());
+const NUMBER = String.raw`[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?`;
+/** A numeric cell: a number, "mean ± std", "estimate [low, high]", a percentage, ±inf. */
+const NUMERIC_CELL = new RegExp(String.raw`^(?:${NUMBER}(?: ± ${NUMBER}| \[${NUMBER}, ${NUMBER}\])?%?|-?inf)$`);
+
+/** Whether a formatted cell holds a number (right-aligned in text and HTML tables). */
+export function isNumericCell(s: string): boolean {
+  return NUMERIC_CELL.test(s.trim());
+}
+
+/**
+ * Terminal tables keep to ASCII plus the rule (─), ± and the dash for missing values: terminals
+ * and their fonts disagree on the width of ‖, π, −, ≈ and × (East Asian "ambiguous" characters),
+ * so a header holding them ran past its rule.
+ */
+const TERMINAL_FOLD: Record<string, string> = { '‖': '|', 'π': 'pi', '−': '-', '≈': '~', '×': 'x', '≤': '<=', '≥': '>=', '·': '.' };
+export function terminalText(s: string): string {
+  return s.replace(/[‖π−≈×≤≥·]/g, (c) => TERMINAL_FOLD[c]!);
 }
 
 /** Width of a string in terminal columns (counts code points; good enough for our tables). */
@@ -143,13 +159,14 @@ function width(s: string): number {
 
 /**
  * A monospace text table: header, a rule, rows. Numeric columns are right-aligned, the others
- * left-aligned. Cells with newlines are flattened to spaces.
+ * left-aligned. Cells with newlines are flattened to spaces; non-ASCII symbols other than ─ ± —
+ * are folded to ASCII (`terminalText`).
  */
 export function formatTextTable(columns: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const head = columns.map((c) => String(c));
-  const body = rows.map((r) => columns.map((_, i) => cellText(r[i]).replace(/\s*\n\s*/g, ' ')));
+  const head = columns.map((c) => terminalText(String(c)));
+  const body = rows.map((r) => columns.map((_, i) => terminalText(cellText(r[i]).replace(/\s*\n\s*/g, ' '))));
   const widths = head.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i]!))));
-  const numeric = head.map((_, i) => body.length > 0 && body.every((r) => r[i] === '—' || isNumeric(r[i]!)));
+  const numeric = head.map((_, i) => body.length > 0 && body.every((r) => r[i] === '—' || isNumericCell(r[i]!)));
   const pad = (s: string, i: number) => {
     const fill = ' '.repeat(widths[i]! - width(s));
     return numeric[i] ? fill + s : s + fill;

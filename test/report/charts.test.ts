@@ -97,6 +97,26 @@ test('returnsChart: one dot per seed, one mean tick and error bar per method, re
   checkPng(r);
 });
 
+test('returnsChart: given intervals (bootstrap CIs) are the bars and ticks; groups without one keep mean ± std', async () => {
+  const rows = scores();
+  const spec = returnsChart(rows, { intervals: [{ method: 'ddpg', estimate: 81, low: 70, high: 95 }] }) as any;
+  const agg = (spec.data.values as any[]).filter((v) => v.kind === 'agg');
+  assert.deepEqual(agg.filter((v) => v.method === 'ddpg').map((v) => [v.mean, v.lo, v.hi]), [[81, 70, 95]]);
+  const awr = agg.find((v) => v.method === 'awr');
+  assert.ok(Math.abs(awr.hi - awr.mean - awr.std) < 1e-9, 'awr: mean + std');
+  const r = await renderChart(spec);
+  assert.equal(countInMark(r.svg, 'error_bars', 'line'), 3);
+  assert.equal(countInMark(r.svg, 'seed_points'), rows.length, 'every run a dot');
+});
+
+test('renderSvg: the same chart twice in one process gives the same bytes (Vega clip ids renumbered per chart)', async () => {
+  const spec = stdHistogram(stdValues(20));
+  const a = await renderSvg(spec);
+  await renderSvg(edgeNormHistogram(actionPoints(10)));
+  assert.equal(await renderSvg(spec), a);
+  assert.match(a, /id="clip1"/);
+});
+
 test('returnsChart: facets per env', async () => {
   const rows = [...scores().map((r) => ({ ...r, env: 'umaze' })), ...scores().map((r) => ({ ...r, env: 'medium', score: r.score / 2 }))];
   const svg = await renderSvg(returnsChart(rows));
