@@ -6,6 +6,8 @@ interface Params {
   method: 'awr' | 'ddpg' | 'awr-discrete';
   steps: number;
   hidden: number[];
+  activation: 'relu' | 'mish' | 'gelu';
+  layer_norm: boolean;
   batch_size: number;
   lr: number;
   lr_schedule: 'cosine' | 'constant';
@@ -15,6 +17,7 @@ interface Params {
   log_std_max: number;
   q_reduce: 'min' | 'mean' | 'q1';
   bc_alpha: number;
+  q_normalize: boolean;
   bins: number;
   log_every: number;
   checkpoint_every: number;
@@ -33,7 +36,7 @@ const stage: StageKind<Params> = {
     critic: { description: 'a fit-iql critic' },
   },
   outputs: {
-    policy: { description: 'policy weights (Arrow, format policy; rebuildable from the table alone)' },
+    policy: { description: 'policy weights (Arrow, format policy; rebuildable from the table alone: sizes, activation, layerNorm and the critic\'s obsNorm statistics in its metadata)' },
     curve: { description: 'training metrics in long format: step, metric, value' },
   },
   async run(ctx) {
@@ -48,9 +51,9 @@ const stage: StageKind<Params> = {
     const data = tableToTransitions(dataTable);
     const critic = criticFromTable(await (ctx.inputs['critic'] as InputArtifact).table());
     const ex = createExtractor(critic, data, {
-      method: p.method, steps: p.steps, hidden: p.hidden, batchSize: p.batch_size, lr: p.lr, lrSchedule: p.lr_schedule,
+      method: p.method, steps: p.steps, hidden: p.hidden, activation: p.activation, layerNorm: p.layer_norm, batchSize: p.batch_size, lr: p.lr, lrSchedule: p.lr_schedule,
       beta: p.beta, maxWeight: p.max_weight, logStdMin: p.log_std_min, logStdMax: p.log_std_max, qReduce: p.q_reduce,
-      bcAlpha: p.bc_alpha, bins: p.bins,
+      bcAlpha: p.bc_alpha, qNormalize: p.q_normalize, bins: p.bins,
     }, ctx.seed);
     try {
       const t0 = Date.now();

@@ -5,6 +5,9 @@ import { loadStageSchema } from '../src/engine/stage-schema.js';
 export interface FitIqlParams {
   steps: number;
   hidden: number[];
+  activation: 'relu' | 'mish' | 'gelu';
+  layer_norm: boolean;
+  normalize_observations: boolean;
   batch_size: number;
   discount: number;
   target_tau: number;
@@ -26,7 +29,7 @@ const stage: StageKind<FitIqlParams> = {
   params: loadStageSchema('fit-iql'),
   inputs: { dataset: { description: 'a load-dataset dataset table' } },
   outputs: {
-    critic: { description: 'target Q1, Q2 and V weights (Arrow, format iql-critic)' },
+    critic: { description: 'target Q1, Q2 and V weights (Arrow, format iql-critic; metadata: sizes, activation, layerNorm, obsNorm statistics)' },
     curve: { description: 'training metrics in long format: step, metric, value' },
   },
   async run(ctx) {
@@ -40,7 +43,7 @@ const stage: StageKind<FitIqlParams> = {
     const data = tableToTransitions(table);
     const meta = datasetMetadata(table);
     const iql = createIQL(data, {
-      hidden: p.hidden, batchSize: p.batch_size, discount: p.discount, targetTau: p.target_tau, expectile: p.expectile,
+      hidden: p.hidden, activation: p.activation, layerNorm: p.layer_norm, normalizeObservations: p.normalize_observations, batchSize: p.batch_size, discount: p.discount, targetTau: p.target_tau, expectile: p.expectile,
       criticLr: p.critic_lr, valueLr: p.value_lr, rewardTransform: p.reward_transform,
     }, ctx.seed);
     try {

@@ -1,0 +1,82 @@
+/**
+ * fit-iql and extract-policy as stages (in-process, schema defaults filled in by ajv): the
+ * defaults are today's networks and objective, and the new parameters reach the learners and
+ * their artifacts (architecture and observation statistics in the critic's and policy's metadata,
+ * the policy acting on raw observations).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import AjvModule from 'ajv';
+import type { Table } from 'apache-arrow';
+import type { InputArtifact, StageContext, StageKind, StageResult } from '../../engine/stage.js';
+import fitIql from '../../../stages/fit-iql.js';
+import extractPolicy from '../../../stages/extract-policy.js';
+import { transitionsToTable } from '../data/dataset.js';
+import { readMetadata } from '../nn/serialize.js';
+import { criticFromTable } from './critic.js';
+import { syntheticTransitions } from './fixtures.js';
+import { computeObsNorm } from './obs-norm.js';
+import { policyFromTable } from './policy.js';
+
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
+
+function withDefaults(kind: StageKind, params: Record<string, unknown>): Record<string, unknown> {
+  const p = { ...params };
+  const validate = ajv.compile(kind.params);
+  assert.ok(validate(p), `${kind.kind}: ${JSON.stringify(validate.errors)}`);
+  return p;
+}
+
+async function run(kind: StageKind, params: Record<string, unknown>, inputs: Record<string, Table>): Promise<StageResult> {
+  const artifacts: Record<string, InputArtifact> = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    artifacts[name] = { instance: name, output: name, matrix: {}, params: {}, digest: `${name}-digest`.padEnd(64, '0'), path: '/dev/null', kind: 'table', table: async () => t, bytes: async () => new Uint8Array() };
+  }
+  const ctx = {
+    params: withDefaults(kind, params), seed: 1, inputs: artifacts, instance: kind.kind, cacheKey: 'k'.repeat(64), signal: new AbortController().signal,
+    checkpoint: { latest: async () => null, save: async () => {} },
+    progress: () => {}, metric: () => {}, log: () => {}, record: () => {}, scratchDir: '/tmp',
+  } as unknown as StageContext<any>;
+  return kind.run(ctx);
+}
+
+test('stage defaults are today\'s networks and objective: relu, no LayerNorm, raw observations, unnormalised DDPG', () => {
+  const iql = withDefaults(fitIql, {});
+  assert.deepEqual([iql['hidden'], iql['activation'], iql['layer_norm'], iql['normalize_observations']], [[256, 256], 'relu', false, false]);
+  const ex = withDefaults(extractPolicy, { method: 'ddpg' });
+  assert.deepEqual([ex['activation'], ex['layer_norm'], ex['q_normalize'], ex['bc_alpha']], ['relu', false, false, 0]);
+  const validate = ajv.compile(fitIql.params);
+  assert.equal(validate({ activation: 'tanh' }), false);
+  assert.equal(validate({ layer_norm: 1 }), false);
+});
+
+test('fit-iql → extract-policy with LayerNorm, mish/gelu, normalised observations and Q-normalised DDPG+BC: artifacts record all of it', { timeout: 120_000 }, async () => {
+  const data = syntheticTransitions(2000, 4, 2, 3);
+  const dataset = transitionsToTable(data, { source: 'generate' });
+  const tiny = { hidden: [16, 16, 16], batch_size: 32, log_every: 10, checkpoint_every: 1000, backend: 'wasm' };
+  const fit = await run(fitIql, { ...tiny, steps: 20, activation: 'mish', layer_norm: true, normalize_observations: true }, { dataset });
+  const criticTable = fit.outputs['critic'] as Table;
+  const cm = readMetadata(criticTable);
+  assert.deepEqual([cm['activation'], cm['layerNorm'], cm['hidden']], ['mish', true, [16, 16, 16]]);
+  const expected = computeObsNorm(data.observations, 4);
+  assert.deepEqual((cm['obsNorm'] as { mean: number[] }).mean, Array.from(expected.mean));
+  const critic = criticFromTable(criticTable);
+  assert.deepEqual(critic.arch, { activation: 'mish', layerNorm: true });
+
+  const ex = await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 20, activation: 'gelu', layer_norm: true, q_normalize: true, bc_alpha: 0.2 }, { dataset, critic: criticTable });
+  const policyTable = ex.outputs['policy'] as Table;
+  const pm = readMetadata(policyTable);
+  assert.deepEqual([pm['activation'], pm['layerNorm'], pm['method']], ['gelu', true, 'ddpg']);
+  assert.deepEqual(pm['obsNorm'], cm['obsNorm'], 'the policy carries the critic\'s statistics');
+  const policy = policyFromTable(policyTable);
+  const a = policy.act(data.observations.subarray(0, 40), 10);
+  assert.ok(a.every((x) => Number.isFinite(x) && Math.abs(x) <= 1));
+  // q_normalize reaches the objective: the same run without it trains another actor.
+  const plain = await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 20, activation: 'gelu', layer_norm: true, q_normalize: false, bc_alpha: 0.2 }, { dataset, critic: criticTable });
+  const other = policyFromTable(plain.outputs['policy'] as Table);
+  assert.notDeepEqual(other.act(data.observations.subarray(0, 40), 10), a);
+  other.dispose();
+  policy.dispose();
+  critic.dispose();
+});
