@@ -79,6 +79,15 @@ export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
+/**
+ * A uniform index in [0, n) per call: floor(u · n) from 32 random bits, without Rng.int's
+ * rejection loop (its bias, n / 2^32, is far below a bootstrap's Monte Carlo error) — twice as fast.
+ */
+function indexer(seed: number): (n: number) => number {
+  const rng = new Rng(seed);
+  return (n) => Math.floor(rng.random() * n);
+}
+
 function checkStrata(strata: readonly (readonly number[])[], what: string): void {
   if (strata.length === 0) throw new Error(`${what}: no strata`);
   for (const s of strata) {
@@ -107,7 +116,7 @@ function percentileInterval(replicates: Float64Array, estimate: number, n: numbe
 export function bootstrapInterval(strata: readonly (readonly number[])[], statistic: Statistic, opts: BootstrapOptions = {}): Interval {
   checkStrata(strata, 'bootstrapInterval');
   const samples = opts.samples ?? BOOTSTRAP_SAMPLES;
-  const rng = new Rng(opts.seed ?? 0);
+  const pick = indexer(opts.seed ?? 0);
   const total = strata.reduce((k, s) => k + s.length, 0);
   const pooled = new Float64Array(total);
   const reps = new Float64Array(samples);
@@ -116,13 +125,13 @@ export function bootstrapInterval(strata: readonly (readonly number[])[], statis
       let sum = 0;
       for (const s of strata) {
         let t = 0;
-        for (let i = 0; i < s.length; i++) t += s[rng.int(s.length)]!;
+        for (let i = 0; i < s.length; i++) t += s[pick(s.length)]!;
         sum += t / s.length;
       }
       reps[r] = sum / strata.length;
     } else {
       let k = 0;
-      for (const s of strata) for (let i = 0; i < s.length; i++) pooled[k++] = s[rng.int(s.length)]!;
+      for (const s of strata) for (let i = 0; i < s.length; i++) pooled[k++] = s[pick(s.length)]!;
       reps[r] = trimmedMeanOfSorted(pooled.sort());
     }
   }
@@ -165,12 +174,12 @@ export function differenceInterval(strata: readonly { a: readonly PairedRun[]; b
     checkStrata([s.a.map((r) => r.value), s.b.map((r) => r.value)], 'differenceInterval');
   }
   const samples = opts.samples ?? BOOTSTRAP_SAMPLES;
-  const rng = new Rng(opts.seed ?? 0);
+  const pick = indexer(opts.seed ?? 0);
   const plans = strata.map((s) => stratumPlan(s.a, s.b));
   const reps = new Float64Array(samples);
   for (let r = 0; r < samples; r++) {
     let sum = 0;
-    for (const p of plans) sum += p.paired ? pairedReplicate(p, rng) : resampledMean(p.a.flat(), rng) - resampledMean(p.b.flat(), rng);
+    for (const p of plans) sum += p.paired ? pairedReplicate(p, pick) : resampledMean(p.flatA, pick) - resampledMean(p.flatB, pick);
     reps[r] = sum / plans.length;
   }
   const estimate = mean(strata.map((s) => mean(s.a.map((r) => r.value)) - mean(s.b.map((r) => r.value))));
@@ -189,6 +198,8 @@ interface StratumPlan {
   paired: boolean;
   a: number[][];
   b: number[][];
+  flatA: number[];
+  flatB: number[];
 }
 
 function byCritic(runs: readonly PairedRun[]): Map<string, number[]> {
@@ -206,25 +217,26 @@ function stratumPlan(a: readonly PairedRun[], b: readonly PairedRun[]): StratumP
   const gb = byCritic(b);
   const critics = [...ga.keys()].sort();
   const same = critics.length === gb.size && critics.every((c) => gb.has(c));
-  if (!same) return { paired: false, a: [...ga.values()], b: [...gb.values()] };
-  return { paired: true, a: critics.map((c) => ga.get(c)!), b: critics.map((c) => gb.get(c)!) };
+  const plan = (paired: boolean, a: number[][], b: number[][]) => ({ paired, a, b, flatA: a.flat(), flatB: b.flat() });
+  if (!same) return plan(false, [...ga.values()], [...gb.values()]);
+  return plan(true, critics.map((c) => ga.get(c)!), critics.map((c) => gb.get(c)!));
 }
 
-function resampledMean(xs: readonly number[], rng: Rng): number {
+function resampledMean(xs: readonly number[], pick: (n: number) => number): number {
   let t = 0;
-  for (let i = 0; i < xs.length; i++) t += xs[rng.int(xs.length)]!;
+  for (let i = 0; i < xs.length; i++) t += xs[pick(xs.length)]!;
   return t / xs.length;
 }
 
 /** mean(A) − mean(B) over a two-stage resample: critics (shared draw), then each side's actor seeds. */
-function pairedReplicate(p: StratumPlan, rng: Rng): number {
+function pairedReplicate(p: StratumPlan, pick: (n: number) => number): number {
   const k = p.a.length;
   let sa = 0, na = 0, sb = 0, nb = 0;
   for (let j = 0; j < k; j++) {
-    const c = rng.int(k);
+    const c = pick(k);
     const xa = p.a[c]!, xb = p.b[c]!;
-    for (let i = 0; i < xa.length; i++) sa += xa[rng.int(xa.length)]!;
-    for (let i = 0; i < xb.length; i++) sb += xb[rng.int(xb.length)]!;
+    for (let i = 0; i < xa.length; i++) sa += xa[pick(xa.length)]!;
+    for (let i = 0; i < xb.length; i++) sb += xb[pick(xb.length)]!;
     na += xa.length;
     nb += xb.length;
   }
