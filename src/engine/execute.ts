@@ -11,7 +11,7 @@ import { acquireLock } from '../store/lock.js';
 import { Store, type Manifest } from '../store/store.js';
 import { removeQuietly } from '../store/fs-atomic.js';
 import type { EngineEvent, EventListener, OutputInfo } from './events.js';
-import { codeIdentity } from './code-identity.js';
+import { codeChanges, codeIdentity } from './code-identity.js';
 import { fingerprint } from './fingerprint.js';
 import { runStageJob, type InputItem, type JobMessage, type StageJob, type StageJobResult } from './job.js';
 import type { Plan, PlannedInstance } from './plan.js';
@@ -97,7 +97,13 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
     const bad = ups.find(([, o]) => o.status === 'failed' || o.status === 'skipped');
     if (bad) return { status: 'skipped', reason: `upstream ${bad[0]} ${bad[1].status}` };
     const manifests = new Map(ups.map(([n, o]) => [n, (o as { manifest: Manifest }).manifest]));
-    const k = fingerprint(inst, (n) => manifests.get(n));
+    // The code as it is now, not as it was when the run was planned (a rebuild may have happened
+    // while upstream stages ran): the key must describe the code the worker is about to load.
+    const code = codeIdentity(inst.resolved.moduleUrl);
+    if (code.digest !== inst.code.digest) {
+      emit({ type: 'stage-log', runId, instance: inst.name, time: now(), message: `the stage's code changed since the run was planned (${codeChanges(inst.code, code).join('; ')}); keyed by the code as it is now` });
+    }
+    const k = fingerprint(inst, (n) => manifests.get(n), code);
     if (!k) {
       const missing = Object.values(inst.inputs).flatMap((b) => b.refs).filter((r) => !manifests.get(r.instance)?.outputs[r.output]);
       const error = `upstream did not produce ${missing.map((r) => `${r.instance}.${r.output}`).join(', ')} (an optional output)`;
@@ -164,16 +170,6 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
         return { status: 'failed', key, error };
       }
       removeQuietly(join(tmpDir, '.scratch'));
-      // The worker loaded the module when the stage started; if the code on disk changed since the
-      // plan, the result would be filed under a key that does not describe the code that made it.
-      const codeNow = codeIdentity(inst.resolved.moduleUrl);
-      if (codeNow.digest !== inst.code.digest) {
-        removeQuietly(tmpDir);
-        const changed = Object.keys({ ...codeNow.files, ...inst.code.files }).filter((f) => codeNow.files[f] !== inst.code.files[f]);
-        const error = `the stage's code changed while it ran (${changed.join(', ')}); its result was discarded — run again`;
-        emit({ type: 'stage-failed', runId, instance: inst.name, key, time: now(), error });
-        return { status: 'failed', key, error };
-      }
       const finished = now();
       const manifest: Manifest = {
         format: 1, key, kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, stage: inst.stage, instance: inst.name,
@@ -182,7 +178,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
         outputs: result.outputs, summary: result.summary, recorded: result.recorded, runId,
         startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started,
         resumedFromStep: result.resumedFromStep, host: hostname(), versions: versions(),
-        code: { files: inst.code.files, packages: inst.code.packages }, ...(k.files ? { fileParams: k.files } : {}),
+        code: { files: code.files, packages: code.packages }, ...(k.files ? { fileParams: k.files } : {}),
       };
       store.commit(tmpDir, manifest);
       removeQuietly(store.checkpointDir(key));

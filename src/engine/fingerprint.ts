@@ -19,6 +19,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Manifest } from '../store/store.js';
 import { fileDigest, pathDigest, sha256 } from '../store/digest.js';
+import type { CodeIdentity } from './code-identity.js';
 import type { InputItem } from './job.js';
 import type { PlannedInstance } from './plan.js';
 
@@ -81,7 +82,7 @@ export interface Fingerprint {
  * The cache key of an instance once its upstream manifests are known; null while an upstream
  * output is unknown (not computed yet, or an optional output it did not produce).
  */
-export function fingerprint(inst: PlannedInstance, upstream: (name: string) => Manifest | undefined): Fingerprint | null {
+export function fingerprint(inst: PlannedInstance, upstream: (name: string) => Manifest | undefined, code: CodeIdentity = inst.code): Fingerprint | null {
   const items: Record<string, InputItem[]> = {};
   const digests: Record<string, string | string[]> = {};
   for (const [name, b] of Object.entries(inst.inputs)) {
@@ -97,7 +98,7 @@ export function fingerprint(inst: PlannedInstance, upstream: (name: string) => M
   }
   const files = fileParamDigests(inst);
   const key = cacheKey({
-    kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, code: inst.code.digest, packages: inst.code.packages,
+    kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, code: code.digest, packages: code.packages,
     params: inst.params, inputs: digests, seed: inst.seed, ...(files ? { files } : {}),
   });
   return { key, items, files };
