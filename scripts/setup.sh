@@ -5,6 +5,8 @@
 #   - the native TensorFlow backend (@tensorflow/tfjs-node) provisioned from npm + PyPI; on failure the
 #     tool falls back to the wasm backend and says so (set IQLP_SKIP_NATIVE=1 to skip this step)
 #   - a venv with the MLflow server (for `pipeline ui` and the tracking tests)
+#   - .venv: Python for Python and command stages (pyarrow, numpy, the shipped iqlp package); torch only
+#     with IQLP_TORCH=1 (about 4 GB; stages/iql_torch.py and pipelines/reference-iql.yaml need it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,6 +30,9 @@ if [[ "${IQLP_SKIP_NATIVE:-0}" != 1 ]]; then
   echo "[setup] native TensorFlow backend"
   bash scripts/provision-tfjs-node.sh || echo "[setup] native backend not available; training will use the wasm backend" >&2
 fi
+
+echo "[setup] Python stage venv (.venv)"
+bash scripts/setup-python.sh >/dev/null
 
 echo "[setup] MLflow server venv"
 bash scripts/setup-mlflow.sh >/dev/null

@@ -81,6 +81,7 @@ export async function runStageJob(job: StageJob, emit: (m: JobMessage) => void, 
     cacheKey: job.cacheKey,
     signal,
     scratchDir,
+    stateDir: join(job.checkpointDir, 'state'),
     checkpoint: {
       async latest() {
         const s = await checkpoints.latest();

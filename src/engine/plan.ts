@@ -181,7 +181,7 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
   await Promise.all(
     Object.entries(decl.stages).map(async ([name, s]) => {
       try {
-        kinds.set(name, await resolveKind(s.uses, file));
+        kinds.set(name, await resolveKind(s.uses, file, s));
       } catch (e) {
         err((e as Error).message, ['stages', name, 'uses']);
       }

@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageKind } from './stage.js';
+import { resolveExternalKind, type StageDecl } from '../stage-runtimes/resolve.js';
 
 export interface ResolvedKind {
   id: string;
@@ -31,8 +32,14 @@ export function isPathLike(uses: string): boolean {
 
 const cache = new Map<string, Promise<ResolvedKind>>();
 
-/** Throws an Error with a user-facing message when the kind cannot be found or is malformed. */
-export function resolveKind(uses: string, pipelineFile: string): Promise<ResolvedKind> {
+/**
+ * Throws an Error with a user-facing message when the kind cannot be found or is malformed.
+ * `decl` is the stage's declaration: a command stage (`uses: command`) is made from it.
+ */
+export function resolveKind(uses: string, pipelineFile: string, decl?: StageDecl): Promise<ResolvedKind> {
+  // Commands and Python modules (src/stage-runtimes) are built per declaration, not cached here.
+  const external = resolveExternalKind(uses, pipelineFile, decl);
+  if (external) return external;
   const key = isPathLike(uses) ? resolve(dirname(pipelineFile), uses) : uses;
   let p = cache.get(key);
   if (!p) {

@@ -82,6 +82,12 @@ export interface StageContext<P = Record<string, unknown>> {
   record(key: string, value: unknown): void;
   /** A scratch directory private to this run of the stage. */
   scratchDir: string;
+  /**
+   * A directory private to this stage instance (its cache key) that outlives a killed run and is
+   * removed once the result is stored: where an external program keeps its own checkpoints.
+   * The engine always sets it; hand-built contexts (unit tests of native stages) may leave it out.
+   */
+  stateDir?: string;
 }
 
 export interface StageResult {

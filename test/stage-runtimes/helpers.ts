@@ -1,0 +1,39 @@
+/** Shared by the command- and Python-stage process tests: store inspection and orphan checks. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli, waitFor } from '../helpers.js';
+import { readTableFile } from '../../src/store/arrow-io.js';
+import type { Table } from 'apache-arrow';
+
+export const PY_FIXTURES = join(ROOT, 'test', 'fixtures', 'python');
+
+/** Every engine event of the store's run journals. */
+export function journalEvents(dir: string): Array<Record<string, unknown>> {
+  const runs = join(dir, 'artifacts', 'runs');
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs).filter((f) => f.endsWith('.jsonl')).flatMap((f) =>
+    readFileSync(join(runs, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+}
+
+/** An output table of a cached instance, located through `pipeline show --json`. */
+export async function outputTable(dir: string, file: string, instance: string, output: string): Promise<Table> {
+  const show = await runCli(['show', file, instance, '--json'], dir);
+  const m = JSON.parse(show.stdout) as { key: string; outputs: Record<string, { file: string }> };
+  return readTableFile(join(dir, 'artifacts', 'entries', m.key.slice(0, 2), m.key, m.outputs[output]!.file));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until every process that left a `pid-<n>` file in `dir` has exited (no orphan goes on). */
+export async function noOrphans(dir: string): Promise<number[]> {
+  const pids = readdirSync(dir).filter((n) => n.startsWith('pid-')).map((n) => Number(n.slice(4)));
+  await waitFor(() => pids.every((p) => !pidAlive(p)), 10_000, `processes ${pids.join(', ')} to exit after the engine died`);
+  return pids;
+}
