@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cached, runCli, started, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
-import { journalEvents, noOrphans, outputTable, PY_FIXTURES } from './helpers.js';
+import { journalEvents, noOrphans, outputTable, PY_FIXTURES, runCounterPipeline } from './helpers.js';
 
 const PIPELINE = (opts: { steps?: number; stepMs?: number; run?: string } = {}) => `name: command-test
 stages:
@@ -38,20 +38,7 @@ function project(): string {
 test('a command stage runs, feeds a native stage, reports progress and metrics, and is cached', async () => {
   const dir = project();
   const file = writePipeline(dir, 'p.yaml', PIPELINE());
-  const r = await runCli(['run', file], dir);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual(started(r.stdout), ['data', 'count', 'scaled']);
-  assert.match(r.stdout, /done +count .*final_x=/);
-  const curve = await outputTable(dir, file, 'count', 'curve');
-  assert.equal(curve.numRows, 13);
-  const x = Array.from(curve.getChild('x')!.toArray() as Float64Array);
-  for (let i = 1; i < x.length; i++) assert.ok(Math.abs(x[i]! - (0.9 * x[i - 1]! + 1)) < 1e-9);
-
-  const events = journalEvents(dir).filter((e) => e['instance'] === 'count');
-  const metrics = events.filter((e) => e['type'] === 'stage-metric' && e['name'] === 'x');
-  assert.equal(metrics.length, 12, 'one metric event per step');
-  assert.equal(metrics[11]!['value'], x[12]);
-  assert.ok(events.some((e) => e['type'] === 'stage-progress' && e['step'] === 12 && e['total'] === 12));
+  await runCounterPipeline(dir, file);
 
   const again = await runCli(['run', file], dir);
   assert.equal(again.code, 0);

@@ -1,7 +1,8 @@
 /** Shared by the command- and Python-stage process tests: store inspection and orphan checks. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, runCli, waitFor } from '../helpers.js';
+import assert from 'node:assert/strict';
+import { ROOT, runCli, started, waitFor } from '../helpers.js';
 import { readTableFile } from '../../src/store/arrow-io.js';
 import type { Table } from 'apache-arrow';
 
@@ -36,4 +37,24 @@ export async function noOrphans(dir: string): Promise<number[]> {
   const pids = readdirSync(dir).filter((n) => n.startsWith('pid-')).map((n) => Number(n.slice(4)));
   await waitFor(() => pids.every((p) => !pidAlive(p)), 10_000, `processes ${pids.join(', ')} to exit after the engine died`);
   return pids;
+}
+
+/**
+ * Runs a pipeline whose `count` stage is a 12-step counter (either fixture) feeding `scaled`, and
+ * checks what both runtimes must give: the curve, one metric per step and the final progress.
+ */
+export async function runCounterPipeline(dir: string, file: string): Promise<void> {
+  const r = await runCli(['run', file], dir);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(started(r.stdout), ['data', 'count', 'scaled']);
+  assert.match(r.stdout, /done +count .*final_x=/);
+  const curve = await outputTable(dir, file, 'count', 'curve');
+  assert.equal(curve.numRows, 13);
+  const x = Array.from(curve.getChild('x')!.toArray() as Float64Array);
+  for (let i = 1; i < x.length; i++) assert.ok(Math.abs(x[i]! - (0.9 * x[i - 1]! + 1)) < 1e-9);
+  const events = journalEvents(dir).filter((e) => e['instance'] === 'count');
+  const metrics = events.filter((e) => e['type'] === 'stage-metric' && e['name'] === 'x');
+  assert.equal(metrics.length, 12, 'one metric event per step');
+  assert.equal(metrics[11]!['value'], x[12]);
+  assert.ok(events.some((e) => e['type'] === 'stage-progress' && e['step'] === 12 && e['total'] === 12));
 }

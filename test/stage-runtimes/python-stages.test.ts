@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cached, runCli, started, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
-import { journalEvents, noOrphans, outputTable, PY_FIXTURES } from './helpers.js';
+import { journalEvents, noOrphans, outputTable, PY_FIXTURES, runCounterPipeline } from './helpers.js';
 
 const STAGE = join(PY_FIXTURES, 'counter_stage.py');
 
@@ -37,19 +37,7 @@ function checkpointSteps(dir: string): number[] {
 test('a Python stage runs, feeds a native stage, reports progress and metrics, and is cached', async () => {
   const dir = tempDir('iqlp-py-');
   const file = writePipeline(dir, 'p.yaml', PIPELINE('steps: 12'));
-  const r = await runCli(['run', file], dir);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual(started(r.stdout), ['data', 'count', 'scaled']);
-  assert.match(r.stdout, /done +count .*final_x=/);
-  const curve = await outputTable(dir, file, 'count', 'curve');
-  assert.equal(curve.numRows, 13);
-  const x = Array.from(curve.getChild('x')!.toArray() as Float64Array);
-  for (let i = 1; i < x.length; i++) assert.ok(Math.abs(x[i]! - (0.9 * x[i - 1]! + 1)) < 1e-9);
-  const events = journalEvents(dir).filter((e) => e['instance'] === 'count');
-  const metrics = events.filter((e) => e['type'] === 'stage-metric' && e['name'] === 'x');
-  assert.equal(metrics.length, 12);
-  assert.equal(metrics[11]!['value'], x[12]);
-  assert.ok(events.some((e) => e['type'] === 'stage-progress' && e['step'] === 12 && e['total'] === 12));
+  await runCounterPipeline(dir, file);
   const show = await runCli(['show', file, 'count'], dir);
   assert.match(show.stdout, /count +\(counter v1\+py\.[0-9a-f]{16}\)/);
 
