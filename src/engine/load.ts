@@ -3,7 +3,7 @@
  * its line and column so that every later error can point into the file.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { PipelineError, PipelineErrors, type SourceLocation } from './errors.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
@@ -55,8 +55,50 @@ export function parsePipelineText(text: string, file: string): LoadedPipelineFil
       }),
     );
   }
+  const nonFinite = nonFiniteNumbers(doc, pos);
+  if (nonFinite.length > 0) throw new PipelineErrors(nonFinite);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });
+  } catch (e) {
+    // yaml refuses aliases that expand beyond the limit (a "billion laughs" file) without saying where.
+    let first: Node | undefined;
+    visit(doc, { Alias(_k, node) { first = node; return visit.BREAK; } });
+    const at = first?.range ? pos(first.range[0]) : { file, line: 1, col: 1 };
+    const why = /Excessive alias count/.test((e as Error).message)
+      ? `YAML aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?); the first alias is here`
+      : `YAML: ${(e as Error).message}`;
+    throw new PipelineErrors([new PipelineError(why, at, undefined)]);
+  }
   const locate: Locator = { at: (path, opts) => locateIn(doc, path, opts?.key ?? false, pos) };
-  return { file, raw: doc.toJS({ maxAliasCount: 1000 }), locate };
+  return { file, raw, locate };
+}
+
+/** How many nodes the aliases of one file may expand to (yaml's guard against alias bombs). */
+const MAX_ALIAS_NODES = 1000;
+
+/**
+ * Numbers YAML reads as infinite or NaN (`1e400`, `.inf`, `.nan`): no parameter can mean them,
+ * and JSON Schema's integer check lets Infinity through.
+ */
+function nonFiniteNumbers(doc: Document, pos: (o: number) => SourceLocation): PipelineError[] {
+  const errors: PipelineError[] = [];
+  visit(doc, {
+    Scalar(_k, node, path) {
+      if (typeof node.value !== 'number' || Number.isFinite(node.value)) return;
+      const field: string[] = [];
+      let parent: unknown = undefined;
+      for (const p of [...path, node]) {
+        if (isPair(p) && isScalar(p.key)) field.push(String(p.key.value));
+        else if (isSeq(parent)) field.push(String(parent.items.indexOf(p as never)));
+        parent = p;
+      }
+      if (isPair(path[path.length - 1]) && (path[path.length - 1] as { key: unknown }).key === node) return; // a key, not a value
+      const text = (node as { source?: string }).source ?? String(node.value);
+      errors.push(new PipelineError(`${JSON.stringify(text)} is not a finite number (YAML reads it as ${node.value})`, node.range ? pos(node.range[0]) : undefined, field.join('.') || undefined));
+    },
+  });
+  return errors;
 }
 
 function locateIn(doc: Document, path: FieldPath, key: boolean, pos: (o: number) => SourceLocation): SourceLocation {

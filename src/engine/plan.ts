@@ -4,7 +4,7 @@
  * topological order. Every problem becomes a located PipelineError; nothing runs if any exists.
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYamlScalar } from 'yaml';
@@ -122,6 +122,8 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
     errors.push(new PipelineError(message, loc ?? at(path, key), path.join('.')));
   const cli = (arg: string): SourceLocation => ({ file: `command line (--set ${arg})`, line: 1, col: 1 });
 
+  const cwd = opts.cwd ?? process.cwd();
+
   // 1. The file's shape.
   const validate = validatorForPipeline();
   if (!validate(loaded.raw)) {
@@ -136,15 +138,19 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
   // 2. Profiles and --set overrides.
   const pipelineParams: Json = structuredClone(decl.params ?? {});
   const stageOverrides = new Map<string, { path: string[]; value: unknown; loc: SourceLocation }[]>();
-  const overrides: { arg: string; loc: SourceLocation; target: string; value: unknown }[] = [];
-  if (opts.profile !== undefined) {
-    const prof = decl.profiles?.[opts.profile];
-    if (!prof) {
-      errors.push(new PipelineError(`unknown profile '${opts.profile}' (profiles: ${Object.keys(decl.profiles ?? {}).join(', ') || 'none'})`, { file: 'command line (--profile)', line: 1, col: 1 }, 'profiles'));
-    } else {
-      for (const [k, v] of Object.entries(prof.params ?? {})) overrides.push({ arg: `params.${k}`, loc: at(['profiles', opts.profile, 'params', k]), target: `params.${k}`, value: v });
-      for (const [k, v] of Object.entries(prof.set ?? {})) overrides.push({ arg: k, loc: at(['profiles', opts.profile, 'set', k]), target: k, value: v });
-    }
+  /** `loc`: where the value is; `keyLoc`: where the target is named (a profile's key). */
+  type Override = { arg: string; loc: SourceLocation; keyLoc?: SourceLocation; field?: string; target: string; value: unknown };
+  const profileOverrides = (name: string, prof: { params?: Json; set?: Json }): Override[] => [
+    ...Object.entries(prof.params ?? {}).map(([k, v]) => ({ arg: `params.${k}`, loc: at(['profiles', name, 'params', k]), keyLoc: at(['profiles', name, 'params', k], true), field: `profiles.${name}.params.${k}`, target: `params.${k}`, value: v })),
+    ...Object.entries(prof.set ?? {}).map(([k, v]) => ({ arg: k, loc: at(['profiles', name, 'set', k]), keyLoc: at(['profiles', name, 'set', k], true), field: `profiles.${name}.set.${k}`, target: k, value: v })),
+  ];
+  const overrides: Override[] = [];
+  // Every profile's targets are checked, not only the selected one's: a typo in the paper profile
+  // should not wait for the day someone runs it.
+  const unselected: Override[] = [];
+  for (const [name, prof] of Object.entries(decl.profiles ?? {})) (name === opts.profile ? overrides : unselected).push(...profileOverrides(name, prof));
+  if (opts.profile !== undefined && !decl.profiles?.[opts.profile]) {
+    errors.push(new PipelineError(`unknown profile '${opts.profile}' (profiles: ${Object.keys(decl.profiles ?? {}).join(', ') || 'none'})`, { file: 'command line (--profile)', line: 1, col: 1 }, 'profiles'));
   }
   for (const arg of opts.set ?? []) {
     const eq = arg.indexOf('=');
@@ -152,24 +158,42 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
       errors.push(new PipelineError(`--set expects stage.param=value, got '${arg}'`, cli(arg), undefined));
       continue;
     }
-    overrides.push({ arg, loc: cli(arg), target: arg.slice(0, eq), value: parseYamlScalar(arg.slice(eq + 1)) as unknown });
-  }
-  for (const o of overrides) {
-    const parts = o.target.split('.');
-    if (parts.length < 2 || parts.some((p) => p === '')) {
-      errors.push(new PipelineError(`override target must be stage.param or params.name, got '${o.target}'`, o.loc, o.target));
+    const value = parseYamlScalar(arg.slice(eq + 1)) as unknown;
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      errors.push(new PipelineError(`${JSON.stringify(arg.slice(eq + 1))} is not a finite number (YAML reads it as ${value})`, cli(arg), arg.slice(0, eq)));
       continue;
     }
+    overrides.push({ arg, loc: cli(arg), target: arg.slice(0, eq), value });
+  }
+  /** Reports a target that names no pipeline param or stage; returns the split target when it is sound. */
+  const checkTarget = (o: Override): [string, string[]] | null => {
+    const parts = o.target.split('.');
+    if (parts.length < 2 || parts.some((p) => p === '')) {
+      errors.push(new PipelineError(`override target must be stage.param or params.name, got '${o.target}'`, o.keyLoc ?? o.loc, o.field ?? o.target));
+      return null;
+    }
     const [head, ...rest] = parts as [string, ...string[]];
-    if (head === 'params') {
-      if (!(rest[0]! in pipelineParams)) {
-        errors.push(new PipelineError(`unknown pipeline parameter '${rest[0]}' (params: ${Object.keys(pipelineParams).join(', ') || 'none'})`, o.loc, o.target));
-        continue;
-      }
-      setDeep(pipelineParams, rest, o.value);
-    } else if (!(head in decl.stages)) {
-      errors.push(new PipelineError(`override names unknown stage '${head}' (stages: ${Object.keys(decl.stages).join(', ')})`, o.loc, o.target));
-    } else {
+    if (head === 'params' && !(rest[0]! in pipelineParams)) {
+      errors.push(new PipelineError(`unknown pipeline parameter '${rest[0]}' (params: ${Object.keys(pipelineParams).join(', ') || 'none'})`, o.keyLoc ?? o.loc, o.field ?? o.target));
+      return null;
+    }
+    if (head !== 'params' && !(head in decl.stages)) {
+      errors.push(new PipelineError(`override names unknown stage '${head}' (stages: ${Object.keys(decl.stages).join(', ')})`, o.keyLoc ?? o.loc, o.field ?? o.target));
+      return null;
+    }
+    return [head, rest];
+  };
+  const unselectedStageTargets: { stage: string; param: string; o: Override }[] = [];
+  for (const o of unselected) {
+    const t = checkTarget(o);
+    if (t && t[0] !== 'params') unselectedStageTargets.push({ stage: t[0], param: t[1][0]!, o });
+  }
+  for (const o of overrides) {
+    const t = checkTarget(o);
+    if (!t) continue;
+    const [head, rest] = t;
+    if (head === 'params') setDeep(pipelineParams, rest, o.value);
+    else {
       const list = stageOverrides.get(head) ?? [];
       list.push({ path: rest, value: o.value, loc: o.loc });
       stageOverrides.set(head, list);
@@ -187,6 +211,16 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
       }
     }),
   );
+
+  // An unselected profile's stage.param must name a parameter of the stage's kind (the selected
+  // profile's values are checked fully by the kind's schema below).
+  for (const { stage, param, o } of unselectedStageTargets) {
+    const r = kinds.get(stage);
+    const schema = r?.kind.params as { properties?: Json; additionalProperties?: unknown } | undefined;
+    if (schema?.properties && schema.additionalProperties === false && !(param in schema.properties)) {
+      errors.push(new PipelineError(`unknown parameter '${param}' of stage '${stage}' (${r!.kind.kind}) (allowed: ${Object.keys(schema.properties).join(', ')})`, o.keyLoc ?? o.loc, o.field ?? o.target));
+    }
+  }
 
   // Code identity of each kind, fresh for every plan (files memoised by size and mtime).
   const stats: StatCache = new Map();
@@ -325,6 +359,13 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
         }
         continue;
       }
+      // Files named by fileParams must exist now, not when the stage finally runs.
+      for (const pname of r.kind.fileParams ?? []) {
+        const value = (substituted as Json)[pname];
+        if (typeof value !== 'string' || value === '' || existsSync(resolve(cwd, value))) continue;
+        const override = (stageOverrides.get(name) ?? []).find((o) => o.path[0] === pname);
+        err(`file not found: ${value} (paths are relative to the working directory, ${cwd})`, ['stages', name, 'with', pname], false, override?.loc);
+      }
       // Inputs.
       const inputs: Record<string, InputBinding> = {};
       const needs = new Set<string>();
@@ -369,7 +410,6 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
   }
   if (errors.length > 0) throw new PipelineErrors(dedupe(errors));
 
-  const cwd = opts.cwd ?? process.cwd();
   const storeDir = resolve(cwd, opts.storeDir ?? decl.store ?? 'artifacts');
   return {
     name: decl.name,

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, started, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
+import { checkpointSteps } from './checkpoints.js';
 import { Store } from '../../src/store/store.js';
 
 const PIPELINE = `name: resume-iql
@@ -33,12 +33,6 @@ function results(dir: string): Record<string, { key: string; outputs: Record<str
     out[name] = { key: i.key, outputs: Object.fromEntries(Object.entries(m.outputs).map(([o, info]) => [o, info.digest])) };
   }
   return out;
-}
-
-function checkpointSteps(dir: string): number[] {
-  const base = join(dir, 'artifacts', 'checkpoints');
-  if (!existsSync(base)) return [];
-  return readdirSync(base).flatMap((k) => readdirSync(join(base, k)).filter((n) => n.startsWith('step-')).map((n) => Number(n.slice(5))));
 }
 
 test('kill -9 during fit-iql, then resume: every output digest equals an uninterrupted run', async () => {

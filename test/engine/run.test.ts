@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cached, runCli, started, startCli, tempDir, waitFor, writePipeline, ROOT } from '../helpers.js';
+import { checkpointSteps } from './checkpoints.js';
 import { readTableFile } from '../../src/store/arrow-io.js';
 
 const PIPELINE = `name: engine-test
@@ -76,12 +77,6 @@ stages:
     inputs: { table: data.table }
     with: { steps: 120, checkpoint_every: 10, step_ms: ${stepMs}, lr: 0.02 }
 `;
-
-function checkpointSteps(dir: string): number[] {
-  const base = join(dir, 'artifacts', 'checkpoints');
-  if (!existsSync(base)) return [];
-  return readdirSync(base).flatMap((k) => readdirSync(join(base, k)).filter((n) => n.startsWith('step-')).map((n) => Number(n.slice(5))));
-}
 
 test('kill -9 in the middle of a checkpointing stage, then run again: resumes, same result, no corrupt entry', async () => {
   const dir = tempDir();

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir, writePipeline } from '../helpers.js';
+import { ROOT, runCli, tempDir, writePipeline } from '../helpers.js';
+
+/** Nine levels of ten aliases each: 10^9 nodes if expanded (a "billion laughs" file). */
+const ALIAS_BOMB = ['name: t', 'x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]',
+  ...Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`),
+  'stages:', '  a:', '    uses: synthetic-table', ''].join('\n');
 
 const cases: { name: string; yaml: string; error: RegExp; args?: string[] }[] = [
   {
@@ -82,6 +87,37 @@ const cases: { name: string; yaml: string; error: RegExp; args?: string[] }[] = 
     yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n',
     args: ['--set', 'a.rows=many'],
     error: /command line \(--set a\.rows=many\):1:1: error \[stages\.a\.with\.rows\]: 'rows' must be integer/,
+  },
+  {
+    name: 'a number too large to be finite',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n    with:\n      rows: 1e400\n',
+    error: /p\.yaml:6:13: error \[stages\.a\.with\.rows\]: "1e400" is not a finite number \(YAML reads it as Infinity\)/,
+  },
+  {
+    name: 'a number too large to be finite, from the command line',
+    yaml: 'name: t\nstages:\n  a:\n    uses: synthetic-table\n',
+    args: ['--set', 'a.rows=1e400'],
+    error: /command line \(--set a\.rows=1e400\):1:1: error \[a\.rows\]: "1e400" is not a finite number/,
+  },
+  {
+    name: 'a profile (not selected) setting a param the file never declares',
+    yaml: 'name: t\nparams:\n  steps: 100\nprofiles:\n  quick:\n    params: { stepz: 10 }\nstages:\n  a:\n    uses: synthetic-table\n    with: { rows: "${{ params.steps }}" }\n',
+    error: /p\.yaml:6:15: error \[profiles\.quick\.params\.stepz\]: unknown pipeline parameter 'stepz' \(params: steps\)/,
+  },
+  {
+    name: 'a profile (not selected) setting a stage parameter its kind does not have',
+    yaml: 'name: t\nprofiles:\n  paper:\n    set: { a.rowz: 10 }\nstages:\n  a:\n    uses: synthetic-table\n',
+    error: /p\.yaml:4:12: error \[profiles\.paper\.set\.a\.rowz\]: unknown parameter 'rowz' of stage 'a' \(synthetic-table\)/,
+  },
+  {
+    name: 'a path: naming a file that does not exist',
+    yaml: `name: t\nstages:\n  lines:\n    uses: ${join(ROOT, 'test', 'fixtures', 'file-stage.mjs')}\n    with:\n      path: data/missing.txt\n`,
+    error: /p\.yaml:6:13: error \[stages\.lines\.with\.path\]: file not found: data\/missing\.txt \(paths are relative to the working directory/,
+  },
+  {
+    name: 'an alias bomb',
+    yaml: ALIAS_BOMB,
+    error: /p\.yaml:3:10: error: YAML aliases expand to more than 1000 nodes \(an alias bomb\?\)/,
   },
 ];
 
