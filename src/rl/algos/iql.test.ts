@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
@@ -204,6 +205,24 @@ function assertAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number,
   assert.equal(a.length, b.length, label);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol * Math.max(1, Math.abs(b[i]!)), `${label}[${i}]: ${a[i]} vs ${b[i]}`);
 }
+
+/**
+ * The default network is pinned bit for bit: a digest of every weight and Adam moment after a few
+ * steps on the cpu backend (pure JS float32 kernels, deterministic), produced by the code before
+ * LayerNorm/mish/gelu and observation normalisation existed (commit 6ba4ac3). Same init stream,
+ * same kernels, same numerics; checked by hand on wasm and native too when the change was made.
+ */
+test('the default relu network trains bit-identically to the code before the architecture options', async () => {
+  await initBackend('cpu');
+  const data = syntheticTransitions(500, 4, 2, 1);
+  const iql = createIQL(data, { hidden: [16, 16], batchSize: 16 }, 3);
+  iql.step(6);
+  const h = createHash('sha256');
+  for (const [k, v] of tableToWeights(iql.exportState())) h.update(k).update(new Uint8Array(v.values.buffer, v.values.byteOffset, v.values.byteLength));
+  iql.dispose();
+  await initBackend('wasm');
+  assert.equal(h.digest('hex').slice(0, 24), 'a699636b7fb7237ece0735c0');
+});
 
 test('cpu and wasm backends give the same IQL steps', async () => {
   const data = syntheticTransitions(300, 4, 2, 4);
