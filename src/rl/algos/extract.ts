@@ -7,8 +7,9 @@
  *                 loss −λ · mean Q(s, π(s)) + α · mean ‖π(s) − a‖²   (‖·‖² summed over action dims)
  *                 λ = 1 by default (α = 0: pure DDPG, as the note's code); with `qNormalize`
  *                 λ = 1 / mean_batch |Q(s, π(s))| (a constant of the step: no gradient through it).
- *                 This is ReBRAC's actor loss, mean(β·‖π − a‖² − λQ), with α = its β (actor_bc_coef;
- *                 CORL's ReBRAC uses 0.003 on maze2d) and OGBench's −Q/mean|Q| + α·BC. TD3+BC
+ *                 This is exactly CORL's ReBRAC actor loss, mean(β·‖π − a‖² − λ·min Q) with
+ *                 normalize_q, α = its β (actor_bc_coef); and OGBench's −Q/mean|Q| + α·BC form
+ *                 (OGBench's BC term is a unit-σ Gaussian −log-likelihood, so α_OGBench = 2α). TD3+BC
  *                 writes −(α_TD3/mean|Q|)·mean Q + mean_{b,d}(π − a)² instead, i.e. the same
  *                 objective scaled by α_TD3 with α = 1/(α_TD3 · actDim): TD3+BC's α_TD3 = 2.5 is
  *                 α = 0.2 here for a 2-D action (Adam is invariant to the overall scale). We keep
