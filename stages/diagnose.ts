@@ -127,13 +127,13 @@ const stage: StageKind<Params> = {
       const idx = pick(n);
       const obs = gather(data.observations, obsDim, idx);
       const dataAct = gather(data.actions, actDim, idx);
-      ctx.progress(0, 3, 'policy');
+      ctx.progress(0, 5, 'policy');
       const stats = policy.stats(obs, n);
       const act = stats.mode;
-      ctx.progress(1, 3, 'critic');
+      ctx.progress(1, 5, 'critic');
       const qPi = critic.evaluate(obs, act, n);
       const qData = critic.evaluate(obs, dataAct, n);
-      ctx.progress(2, 3, 'nearest data actions');
+      ctx.progress(2, 5, 'nearest data actions');
       const poolIdx = pick(Math.min(p.neighbour_pool, data.size));
       const nn = distanceToNearbyData(obs, act, gather(data.observations, obsDim, poolIdx), gather(data.actions, actDim, poolIdx), obsDim, actDim, Math.min(p.neighbours, poolIdx.length));
       // The critic's own greedy action over a grid of the action box: tells a policy that failed to

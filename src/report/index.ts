@@ -3,3 +3,5 @@ export * from './render.js';
 export * from './charts.js';
 export * from './table.js';
 export * from './html.js';
+export * from './maps.js';
+export * from './maze-section.js';

@@ -134,9 +134,8 @@ function panelFacet(panels: string[]): Json {
   return { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelOrient: 'top' } };
 }
 
-/** Keep arrows on every `every`-th lattice point (both axes); `spacing` = lattice step in cells. */
 export interface ArrowOptions {
-  /** Arrow length for |a| = 1, in cells (default 0.8 × the spacing of the arrows drawn). */
+  /** Arrow length for |a| = 1, in cells (default 0.6 × the spacing of the arrows drawn, so a corner action, |a| = √2, stays within one step). */
   length?: number;
   /** Lattice step of the arrows drawn, in cells (default: the map's cell size). */
   spacing?: number;
@@ -152,7 +151,7 @@ export function valueMapChart(frame: MazePlotFrame, cells: readonly MapCell[], a
   const panels = [...new Set(clean.map((c) => c.panel))];
   const spacing = opts.spacing ?? clean[0]?.size ?? 1;
   const values: Json[] = clean.map((c) => ({ kind: 'cell', panel: c.panel, h0: c.y - c.size / 2, h1: c.y + c.size / 2, v0: c.x - c.size / 2, v1: c.x + c.size / 2, value: c.value }));
-  for (const a of arrows) if (finite(a.a0) && finite(a.a1)) values.push(arrowRow(a, opts.length ?? 0.8 * spacing));
+  for (const a of arrows) if (finite(a.a0) && finite(a.a1)) values.push(arrowRow(a, opts.length ?? 0.6 * spacing));
   const heat: Json = {
     name: 'value_cells',
     transform: [{ filter: { field: 'kind', equal: 'cell' } }],
@@ -187,7 +186,7 @@ export function actionFieldChart(frame: MazePlotFrame, arrows: readonly FieldArr
   const methods = sortMethods(new Set(clean.map((a) => a.panel).filter((p) => p !== GREEDY_PANEL)));
   const panels = clean.some((a) => a.panel === GREEDY_PANEL) ? [GREEDY_PANEL, ...methods] : methods;
   const spacing = opts.spacing ?? 0.25;
-  const values = clean.map((a) => arrowRow(a, opts.length ?? 0.8 * spacing));
+  const values = clean.map((a) => arrowRow(a, opts.length ?? 0.6 * spacing));
   const color = { field: 'panel', type: 'nominal', scale: { domain: panels, range: panels.map((p) => (p === GREEDY_PANEL ? '#111111' : methodColor(p))) }, legend: null };
   return finish(
     {

@@ -139,7 +139,10 @@ export async function mazeDiagnosticsSection(input: MazeSectionInput, render: Re
     ['final_greedy_dist', '‖π − argmax Q‖ at end'], ['final_q_grid_gap', 'max Q − Q(s,π) at end'], ['visited_q_pi_minus_v', 'Q(s,π) − V visited'],
   ];
   const present = cols.filter(([k]) => rows.some((r) => Number.isFinite((r as Record<string, unknown>)[k])));
-  const agg = present.length ? aggregateBySeeds(rows, 'method', present.map(([k]) => k), { digits: 3, labels: Object.fromEntries(present) }) : null;
+  const order = sortMethods(rows.map((r) => r.method));
+  const agg = present.length
+    ? aggregateBySeeds(rows, 'method', present.map(([k]) => k), { digits: 3, labels: Object.fromEntries(present), sort: (a, b) => order.indexOf(a.key['method']!) - order.indexOf(b.key['method']!) })
+    : null;
   return {
     title: 'Where policies fail',
     text: [
