@@ -41,6 +41,15 @@ const columns = (t: Table) => t.schema.fields.map((f) => f.name);
 const values = (t: Table, name: string) => Array.from(t.getChild(name)!.toArray() as ArrayLike<number>);
 const tiny = { hidden: [16, 16], batch_size: 64, log_every: 20, checkpoint_every: 1000 };
 
+/** Random transitions labelled with an env id → a 2-step critic and policy, evaluated with a visited sample. */
+async function untrainedStudy(envId: string, obsDim: number, actDim: number, method: string, visitedStates: number) {
+  const dataset = transitionsToTable({ ...syntheticTransitions(600, obsDim, actDim), envId }, { source: 'generate' });
+  const critic = table(await run(fitIql, { ...tiny, steps: 2 }, { dataset }), 'critic');
+  const policy = table(await run(extractPolicy, { ...tiny, method, steps: 2 }, { dataset, critic }), 'policy');
+  const ev = await run(evaluate, { episodes: 2, visited_states: visitedStates }, { policy });
+  return { dataset, critic, policy, ev, visited: table(ev, 'visited') };
+}
+
 test('maze2d: evaluate visited states → diagnose value map, action field, visited gaps', { timeout: 300_000 }, async () => {
   const dataset = table(await run(loadDataset, { env: 'maze2d-umaze-v1', size: 3000 }), 'dataset');
   const critic = table(await run(fitIql, { ...tiny, steps: 40 }, { dataset }), 'critic');
@@ -98,13 +107,31 @@ test('maze2d: evaluate visited states → diagnose value map, action field, visi
   assert.deepEqual(tableToIPC(table(plain, 'actions')), tableToIPC(table(d, 'actions')));
 });
 
+test('antmaze: V map at rest (no greedy search over 11^8 actions), visited gaps with world positions, the report section draws it', { timeout: 300_000 }, async () => {
+  const { dataset, critic, policy, ev, visited } = await untrainedStudy('antmaze-umaze-v2', 29, 8, 'ddpg', 50);
+  assert.equal(visited.schema.metadata.get('frame'), 'antmaze-world');
+  const d = await run(diagnose, { states: 20, neighbour_pool: 100, grid_bins: 0, map_per_cell: 2 }, { policy, critic, dataset, visited });
+  assert.deepEqual(columns(table(d, 'value_map')), ['gi', 'gj', 'x', 'y', 'v']);
+  assert.equal(table(d, 'value_map').numRows, 7 * 4);
+  assert.deepEqual(columns(table(d, 'visited_gaps')).slice(0, 5), ['episode', 't', 'final', 'x', 'y']);
+  const { mazeDiagnosticsSection } = await import('../../report/maze-section.js');
+  const { renderChart } = await import('../../report/render.js');
+  const lt = (t: Table) => [{ label: 'ddpg', seed: '0', table: t }];
+  const drawn: string[] = [];
+  const section = await mazeDiagnosticsSection(
+    { valueMaps: lt(table(d, 'value_map')), actionFields: lt(table(d, 'action_field')), visitedGaps: lt(table(d, 'visited_gaps')), visited: lt(visited), evaluations: lt(table(ev, 'episodes')) },
+    async (name, spec) => {
+      drawn.push(name);
+      assert.ok((await renderChart(spec)).png.length > 2000, `${name} renders`);
+      return { name };
+    },
+  );
+  assert.ok(section);
+  assert.deepEqual(drawn, ['fig_value_map', 'fig_visited_gaps', 'fig_episode_ends', 'fig_end_distance'], '8-D actions: no arrows');
+});
+
 test('locomotion: diagnose skips the maze outputs; visited gaps have no grid columns when the grid is too large', { timeout: 300_000 }, async () => {
-  const data = syntheticTransitions(600, 17, 6);
-  const dataset = transitionsToTable({ ...data, envId: 'halfcheetah-v2' }, { source: 'generate' });
-  const critic = table(await run(fitIql, { ...tiny, steps: 2 }, { dataset }), 'critic');
-  const policy = table(await run(extractPolicy, { ...tiny, method: 'awr', steps: 2 }, { dataset, critic }), 'policy');
-  const ev = await run(evaluate, { episodes: 2, visited_states: 20 }, { policy });
-  const visited = table(ev, 'visited');
+  const { dataset, critic, policy, visited } = await untrainedStudy('halfcheetah-v2', 17, 6, 'awr', 20);
   assert.equal(columns(visited).length, 3 + 17);
   const d = await run(diagnose, { states: 20, neighbour_pool: 100 }, { policy, critic, dataset, visited });
   assert.deepEqual(Object.keys(d.outputs).sort(), ['actions', 'visited_gaps']);

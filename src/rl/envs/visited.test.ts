@@ -53,3 +53,19 @@ test('maze2d rollout: visited states are the episodes\' observations, the same f
     assert.ok(Math.abs(Math.hypot(v.obs[4 * r]! - 1, v.obs[4 * r + 1]! - 1) - a.finalGoalDistance[v.episode[r]!]!) < 1e-5);
   }
 });
+
+test('antmaze and locomotion rollouts: one final row per episode at its last step, full observations', async () => {
+  const zero = (_obs: Float32Array, n: number) => new Float32Array(8 * n);
+  const ant = await rollout('antmaze-umaze-v2', zero, { episodes: 2, seed: 1, maxSteps: 12, recordVisited: 10 });
+  const v = ant.visited!;
+  assert.equal(v.obsDim, 29);
+  assert.deepEqual(Array.from(v.t).filter((_, r) => v.final[r] === 1), Array.from(ant.lengths), 'the final row sits at each episode\'s length');
+  for (let r = 0; r < v.episode.length; r++) if (v.final[r]) {
+    const d = Math.hypot(v.obs[29 * r]! - 0, v.obs[29 * r + 1]! - 0);
+    assert.ok(d < 1, `an ant that does not move stays near its start (world origin): ${d}`);
+  }
+  const cheetah = await rollout('halfcheetah-v2', (_o, n) => new Float32Array(6 * n), { episodes: 1, seed: 1, maxSteps: 9, recordVisited: 5 });
+  assert.equal(cheetah.visited!.obsDim, 17);
+  assert.deepEqual(Array.from(cheetah.visited!.t), [0, 2, 4, 6, 8, 9]);
+  assert.deepEqual(Array.from(cheetah.visited!.final), [0, 0, 0, 0, 0, 1]);
+});
