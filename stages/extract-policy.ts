@@ -1,6 +1,15 @@
-/** extract-policy: trains a policy from a frozen IQL critic with one of three extraction methods. */
-import type { InputArtifact, StageKind } from '../src/engine/stage.js';
+/**
+ * extract-policy: trains a policy from an IQL critic with one of three extraction methods, under
+ * one of two protocols:
+ *   frozen  from the finished critic, for `steps` actor steps (the pipeline's default);
+ *   joint   beside the critic, one actor step per critic step for the critic's whole run, as CORL
+ *           and the note's code do: the critic is retrained from the upstream fit-iql instance's
+ *           parameters and seed (IQL's critic ignores the actor, so it is the same critic: checked
+ *           and recorded as `critic_matches_input`), and `steps` is not used.
+ */
+import type { InputArtifact, StageContext, StageKind, StageResult } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
+import { iqlConfigOf, type FitIqlParams } from './lib/iql-config.js';
 
 interface Params {
   method: 'awr' | 'ddpg' | 'awr-discrete';
@@ -19,17 +28,20 @@ interface Params {
   bc_alpha: number;
   q_normalize: boolean;
   bins: number;
+  protocol: 'frozen' | 'joint';
   log_every: number;
   checkpoint_every: number;
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
 }
 
 const METRICS = ['loss', 'policyStd', 'entropy', 'meanWeight', 'clippedFrac', 'meanQ', 'bcMse', 'lr'] as const;
+/** Critic metrics logged beside the actor's in the joint protocol. */
+const CRITIC_METRICS = ['q1Loss', 'vLoss', 'meanQ', 'meanV', 'advStd'] as const;
 
 const stage: StageKind<Params> = {
   kind: 'extract-policy',
   version: '1',
-  description: 'Policy extraction from a frozen IQL critic: awr (Gaussian), ddpg, or awr-discrete.',
+  description: 'Policy extraction from an IQL critic (frozen, or trained jointly beside it): awr (Gaussian), ddpg, or awr-discrete.',
   params: loadStageSchema('extract-policy'),
   inputs: {
     dataset: { description: 'the dataset the critic was fitted on' },
@@ -49,12 +61,25 @@ const stage: StageKind<Params> = {
     const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
     const dataTable = await (ctx.inputs['dataset'] as InputArtifact).table();
     const data = tableToTransitions(dataTable);
-    const critic = criticFromTable(await (ctx.inputs['critic'] as InputArtifact).table());
-    const ex = createExtractor(critic, data, {
+    const criticInput = ctx.inputs['critic'] as InputArtifact;
+    const critic = criticFromTable(await criticInput.table());
+    const actorConfig = {
       method: p.method, steps: p.steps, hidden: p.hidden, activation: p.activation, layerNorm: p.layer_norm, batchSize: p.batch_size, lr: p.lr, lrSchedule: p.lr_schedule,
       beta: p.beta, maxWeight: p.max_weight, logStdMin: p.log_std_min, logStdMax: p.log_std_max, qReduce: p.q_reduce,
       bcAlpha: p.bc_alpha, qNormalize: p.q_normalize, bins: p.bins,
-    }, ctx.seed);
+    };
+    const envId = datasetMetadata(dataTable).envId;
+    const summaryOf = (last: Record<string, number>) => ({
+      loss: last['loss'] ?? NaN, policy_std: last['policyStd'] ?? NaN, entropy: last['entropy'] ?? NaN, mean_q: last['meanQ'] ?? NaN,
+    });
+    if (p.protocol === 'joint') {
+      try {
+        return await runJoint(ctx, p, data, criticInput, critic, actorConfig, envId, summaryOf);
+      } finally {
+        critic.dispose();
+      }
+    }
+    const ex = createExtractor(critic, data, actorConfig, ctx.seed);
     try {
       const t0 = Date.now();
       const result = await trainLoop(ctx as never, {
@@ -63,11 +88,8 @@ const stage: StageKind<Params> = {
         importState: (t) => ex.importState(t),
       }, { steps: p.steps, logEvery: p.log_every, checkpointEvery: p.checkpoint_every, metrics: METRICS, prefix: `${p.method}/` });
       ctx.record('steps_per_second', (p.steps - result.resumedFrom) / Math.max((Date.now() - t0) / 1000, 1e-9));
-      const policy = await withMetadata(ex.exportPolicy(), { env_id: datasetMetadata(dataTable).envId });
-      return {
-        outputs: { policy, curve: result.curve },
-        summary: { loss: result.last['loss'] ?? NaN, policy_std: result.last['policyStd'] ?? NaN, entropy: result.last['entropy'] ?? NaN, mean_q: result.last['meanQ'] ?? NaN },
-      };
+      const policy = await withMetadata(ex.exportPolicy(), { env_id: envId, protocol: 'frozen' });
+      return { outputs: { policy, curve: result.curve }, summary: summaryOf(result.last) };
     } finally {
       ex.dispose();
       critic.dispose();
@@ -75,3 +97,70 @@ const stage: StageKind<Params> = {
   },
 };
 export default stage;
+
+type Critic = import('../src/rl/algos/critic.js').Critic;
+type ActorConfig = Parameters<typeof import('../src/rl/algos/extract.js').createExtractor>[2];
+
+/**
+ * The joint protocol: the critic retrained from the upstream fit-iql parameters and seed, the
+ * actor stepped beside it; the curve holds the actor's metrics and the critic's (`critic/…`).
+ */
+async function runJoint(
+  ctx: StageContext<Params>,
+  p: Params,
+  data: import('../src/rl/data/dataset.js').Transitions,
+  criticInput: InputArtifact,
+  inputCritic: Critic,
+  actorConfig: ActorConfig,
+  envId: string,
+  summaryOf: (last: Record<string, number>) => Record<string, number>,
+): Promise<StageResult> {
+  const { createJointLearner } = await import('../src/rl/algos/joint.js');
+  const { criticFromTable } = await import('../src/rl/algos/critic.js');
+  const { readMetadata } = await import('../src/rl/nn/serialize.js');
+  const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
+  const fit = criticInput.params as unknown as FitIqlParams;
+  const criticMeta = readMetadata(await criticInput.table());
+  const criticSeed = Number(criticMeta['seed']);
+  if (!Number.isInteger(criticSeed) || !(fit.steps > 0)) {
+    throw new Error(`protocol joint: input critic ${criticInput.instance} does not record its seed and fit-iql parameters`);
+  }
+  const learner = createJointLearner(data, iqlConfigOf(fit), criticSeed, { ...actorConfig, steps: fit.steps }, ctx.seed);
+  try {
+    const t0 = Date.now();
+    const result = await trainLoop(ctx as never, {
+      step: (n) => {
+        const m = learner.step(n);
+        const out: Record<string, number> = { ...(m.actor as unknown as Record<string, number>) };
+        for (const k of CRITIC_METRICS) out[`critic/${k}`] = m.critic[k];
+        return out;
+      },
+      exportState: () => learner.exportState(),
+      importState: (s) => learner.importState(s),
+    }, { steps: fit.steps, logEvery: p.log_every, checkpointEvery: p.checkpoint_every, metrics: [...METRICS, ...CRITIC_METRICS.map((k) => `critic/${k}`)], prefix: `${p.method}/` });
+    ctx.record('steps_per_second', (fit.steps - result.resumedFrom) / Math.max((Date.now() - t0) / 1000, 1e-9));
+    // The retrained critic should be the input critic: same parameters, seed and code.
+    const retrained = criticFromTable(learner.iql.exportCritic());
+    const matches = sameCritic(retrained, inputCritic, data);
+    retrained.dispose();
+    ctx.record('critic_matches_input', matches);
+    if (!matches) ctx.log(`warning: the jointly trained critic differs from ${criticInput.instance} (another backend or code version?)`);
+    const policy = await withMetadata(learner.extractor.exportPolicy(), { env_id: envId, protocol: 'joint', critic_steps: String(fit.steps) });
+    return { outputs: { policy, curve: result.curve }, summary: { ...summaryOf(result.last), critic_matches_input: matches ? 1 : 0 } };
+  } finally {
+    learner.dispose();
+  }
+}
+
+/** Whether two critics give the same Q1, Q2 and V (to float32 rounding) on the first dataset rows. */
+function sameCritic(a: Critic, b: Critic, data: import('../src/rl/data/dataset.js').Transitions): boolean {
+  const n = Math.min(data.size, 1024);
+  const obs = data.observations.subarray(0, n * data.obsDim);
+  const act = data.actions.subarray(0, n * data.actDim);
+  const x = a.evaluate(obs, act, n);
+  const y = b.evaluate(obs, act, n);
+  for (const k of ['q1', 'q2', 'v'] as const) {
+    for (let i = 0; i < n; i++) if (Math.abs(x[k][i]! - y[k][i]!) > 1e-5 * (1 + Math.abs(y[k][i]!))) return false;
+  }
+  return true;
+}

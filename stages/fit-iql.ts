@@ -1,24 +1,10 @@
 /** fit-iql: learns Q and V from a dataset with IQL; the policy is extracted afterwards. */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
 import { loadStageSchema } from '../src/engine/stage-schema.js';
+import { iqlConfigOf, type FitIqlParams } from './lib/iql-config.js';
 
-export interface FitIqlParams {
-  steps: number;
-  hidden: number[];
-  activation: 'relu' | 'mish' | 'gelu';
-  layer_norm: boolean;
-  normalize_observations: boolean;
-  batch_size: number;
-  discount: number;
-  target_tau: number;
-  expectile: number;
-  critic_lr: number;
-  value_lr: number;
-  reward_transform: 'none' | 'antmaze' | 'locomotion';
-  log_every: number;
-  checkpoint_every: number;
-  backend: 'auto' | 'node' | 'wasm' | 'cpu';
-}
+export type { FitIqlParams };
+
 
 const METRICS = ['q1Loss', 'q2Loss', 'vLoss', 'meanQ', 'meanV', 'advMean', 'advStd', 'advMax'] as const;
 
@@ -42,10 +28,7 @@ const stage: StageKind<FitIqlParams> = {
     const table = await (ctx.inputs['dataset'] as InputArtifact).table();
     const data = tableToTransitions(table);
     const meta = datasetMetadata(table);
-    const iql = createIQL(data, {
-      hidden: p.hidden, activation: p.activation, layerNorm: p.layer_norm, normalizeObservations: p.normalize_observations, batchSize: p.batch_size, discount: p.discount, targetTau: p.target_tau, expectile: p.expectile,
-      criticLr: p.critic_lr, valueLr: p.value_lr, rewardTransform: p.reward_transform,
-    }, ctx.seed);
+    const iql = createIQL(data, iqlConfigOf(p), ctx.seed);
     try {
       const t0 = Date.now();
       const result = await trainLoop(ctx as never, {

@@ -7,10 +7,13 @@
 import { tableFromArrays, type Table } from 'apache-arrow';
 import type { StageContext } from '../../src/engine/stage.js';
 
-export interface Learner {
+/** A learner's resumable state: one table, or several named ones (a critic and an actor trained together). */
+export type LearnerState = Table | Record<string, Table>;
+
+export interface Learner<S extends LearnerState = Table> {
   step(n: number): Record<string, number>;
-  exportState(): Table;
-  importState(t: Table): void;
+  exportState(): S;
+  importState(t: S): void;
 }
 
 export interface LoopOptions {
@@ -32,14 +35,14 @@ export interface LoopResult {
 
 const CHUNK = 100; // steps between signal checks and progress reports
 
-export async function trainLoop(ctx: StageContext<unknown>, learner: Learner, o: LoopOptions): Promise<LoopResult> {
+export async function trainLoop<S extends LearnerState>(ctx: StageContext<unknown>, learner: Learner<S>, o: LoopOptions): Promise<LoopResult> {
   let step = 0;
   const cSteps: number[] = [];
   const cMetric: string[] = [];
   const cValue: number[] = [];
   const ck = await ctx.checkpoint.latest();
   if (ck) {
-    learner.importState(ck.tables['state']!);
+    learner.importState(readState<S>(ck.tables));
     const c = ck.tables['curve']!;
     cSteps.push(...Array.from(c.getChild('step')!.toArray() as Int32Array));
     for (const m of c.getChild('metric')!) cMetric.push(String(m));
@@ -49,7 +52,7 @@ export async function trainLoop(ctx: StageContext<unknown>, learner: Learner, o:
   }
   const resumedFrom = step;
   const curveTable = () => tableFromArrays({ step: Int32Array.from(cSteps), metric: cMetric, value: Float64Array.from(cValue) });
-  const save = () => ctx.checkpoint.save({ step, tables: { state: learner.exportState(), curve: curveTable() }, meta: {} });
+  const save = () => ctx.checkpoint.save({ step, tables: { ...stateTables(learner.exportState()), curve: curveTable() }, meta: {} });
   const acc = new Map<string, { sum: number; n: number }>();
   const last: Record<string, number> = {};
   let lastSaved = step;
@@ -91,6 +94,23 @@ export async function trainLoop(ctx: StageContext<unknown>, learner: Learner, o:
     await new Promise((r) => setImmediate(r));
   }
   return { curve: curveTable(), last, resumedFrom };
+}
+
+/** Checkpoint tables of a state: `state`, or `state/<name>` for each part of a named state. */
+function stateTables(state: LearnerState): Record<string, Table> {
+  if (isTable(state)) return { state };
+  return Object.fromEntries(Object.entries(state).map(([name, t]) => [`state/${name}`, t]));
+}
+
+function readState<S extends LearnerState>(tables: Record<string, Table>): S {
+  if (tables['state']) return tables['state'] as S;
+  const parts = Object.entries(tables).filter(([k]) => k.startsWith('state/'));
+  if (parts.length === 0) throw new Error('checkpoint holds no learner state');
+  return Object.fromEntries(parts.map(([k, t]) => [k.slice('state/'.length), t])) as S;
+}
+
+function isTable(x: LearnerState): x is Table {
+  return typeof (x as Table).getChild === 'function' && typeof (x as Table).numRows === 'number';
 }
 
 /** Copies of a table with extra schema metadata (e.g. the env id a policy was trained for). */

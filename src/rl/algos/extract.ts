@@ -39,7 +39,7 @@ import { cosineLr, FlatAdam } from '../nn/adam.js';
 import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout, type Activation } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 import { awrWeights, DeviceData, sampleIndices, type Transitions } from './common.js';
-import { normalizeObs } from './obs-norm.js';
+import { normalizeObs, sameObsNorm } from './obs-norm.js';
 import type { Critic, QReduce } from './critic.js';
 import {
   actionsToBins,
@@ -153,17 +153,24 @@ export interface Extractor {
   stats(obs: Float32Array, n: number): PolicyStats;
   /** AWR weights of all dataset rows when precomputed (else null); for diagnostics. */
   datasetWeights(): Float32Array | null;
+  /**
+   * Use another critic from the next step on (joint training: the critic moves while the actor
+   * learns). Refused when the AWR weights were precomputed from the first critic, or when the
+   * new critic's dimensions or observation statistics differ. The caller owns both critics.
+   */
+  setCritic(next: Critic): void;
   dispose(): void;
 }
 
 export function createExtractor(
-  critic: Critic,
+  initialCritic: Critic,
   data: Transitions,
   config: Partial<ExtractConfig> & { method: ExtractMethod },
   seed = 0,
 ): Extractor {
   const cfg: ExtractConfig = { ...EXTRACT_DEFAULTS, ...config, hidden: (config.hidden ?? EXTRACT_DEFAULTS.hidden).slice() };
   const { method } = cfg;
+  let critic = initialCritic;
   if (critic.obsDim !== data.obsDim || critic.actDim !== data.actDim) throw new Error('createExtractor: critic and dataset dimensions differ');
   const spec: PolicySpec = {
     method,
@@ -394,6 +401,12 @@ export function createExtractor(
     act: (obs, n, opts) => withPolicy((p) => p.act(obs, n, opts)),
     stats: (obs, n) => withPolicy((p) => p.stats(obs, n)),
     datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
+    setCritic(next) {
+      if (weights) throw new Error('Extractor.setCritic: the AWR weights were precomputed from the first critic (use precomputeWeights: never)');
+      if (next.obsDim !== critic.obsDim || next.actDim !== critic.actDim) throw new Error('Extractor.setCritic: critic dimensions differ');
+      if (!sameObsNorm(next.obsNorm, critic.obsNorm)) throw new Error('Extractor.setCritic: observation statistics differ');
+      critic = next;
+    },
     dispose() {
       for (const t of [bins, centers, weights]) t?.dispose();
       adam.dispose();

@@ -28,10 +28,15 @@ function withDefaults(kind: StageKind, params: Record<string, unknown>): Record<
   return p;
 }
 
-async function run(kind: StageKind, params: Record<string, unknown>, inputs: Record<string, Table>): Promise<StageResult> {
+async function run(
+  kind: StageKind,
+  params: Record<string, unknown>,
+  inputs: Record<string, Table>,
+  inputParams: Record<string, Record<string, unknown>> = {},
+): Promise<StageResult> {
   const artifacts: Record<string, InputArtifact> = {};
   for (const [name, t] of Object.entries(inputs)) {
-    artifacts[name] = { instance: name, output: name, matrix: {}, params: {}, digest: `${name}-digest`.padEnd(64, '0'), path: '/dev/null', kind: 'table', table: async () => t, bytes: async () => new Uint8Array() };
+    artifacts[name] = { instance: name, output: name, matrix: {}, params: inputParams[name] ?? {}, digest: `${name}-digest`.padEnd(64, '0'), path: '/dev/null', kind: 'table', table: async () => t, bytes: async () => new Uint8Array() };
   }
   const ctx = {
     params: withDefaults(kind, params), seed: 1, inputs: artifacts, instance: kind.kind, cacheKey: 'k'.repeat(64), signal: new AbortController().signal,
@@ -79,4 +84,25 @@ test('fit-iql → extract-policy with LayerNorm, mish/gelu, normalised observati
   other.dispose();
   policy.dispose();
   critic.dispose();
+});
+
+test('extract-policy protocol joint retrains the upstream critic (same weights) and trains the actor beside it', { timeout: 120_000 }, async () => {
+  const data = syntheticTransitions(1000, 4, 2, 5);
+  const dataset = transitionsToTable(data, { source: 'generate' });
+  const fitParams = withDefaults(fitIql, { hidden: [16, 16], batch_size: 32, steps: 30, log_every: 10, checkpoint_every: 1000, backend: 'cpu', layer_norm: true, normalize_observations: true });
+  const fit = await run(fitIql, fitParams, { dataset });
+  const critic = fit.outputs['critic'] as Table;
+  const actor = { method: 'awr', hidden: [16], batch_size: 32, log_every: 10, checkpoint_every: 1000, backend: 'cpu' };
+  const joint = await run(extractPolicy, { ...actor, protocol: 'joint' }, { dataset, critic }, { critic: fitParams });
+  assert.equal(joint.summary?.['critic_matches_input'], 1);
+  const policy = joint.outputs['policy'] as Table;
+  const meta = readMetadata(policy);
+  assert.equal(meta['protocol'], 'joint');
+  assert.equal(meta['critic_steps'], 30, 'the actor took one step per critic step');
+  assert.equal(meta['step'], 30);
+  const frozen = await run(extractPolicy, { ...actor, steps: 30 }, { dataset, critic }, { critic: fitParams });
+  assert.equal(readMetadata(frozen.outputs['policy'] as Table)['protocol'], 'frozen');
+  // A critic trained with other parameters than the input's is detected, not silently used.
+  const other = await run(extractPolicy, { ...actor, protocol: 'joint' }, { dataset, critic }, { critic: { ...fitParams, expectile: 0.9 } });
+  assert.equal(other.summary?.['critic_matches_input'], 0);
 });
