@@ -5,8 +5,8 @@
 #   - the native TensorFlow backend (@tensorflow/tfjs-node) provisioned from npm + PyPI; on failure the
 #     tool falls back to the wasm backend and says so (set IQLP_SKIP_NATIVE=1 to skip this step)
 #   - a venv with the MLflow server (for `pipeline ui` and the tracking tests)
-#   - .venv: Python for Python and command stages (pyarrow, numpy, the shipped iqlp package); torch only
-#     with IQLP_TORCH=1 (about 4 GB; stages/iql_torch.py and pipelines/reference-iql.yaml need it)
+#   - .venv: Python for Python and command stages (pyarrow, numpy, the shipped iqlp package); PyTorch
+#     (about 4 GB; stages/iql_torch.py, pipelines/reference-iql.yaml) with IQLP_TORCH=1, and in CI
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,6 +33,12 @@ fi
 
 echo "[setup] Python stage venv (.venv)"
 bash scripts/setup-python.sh >/dev/null
+# PyTorch (≈ 4 GB, 2–3 min from PyPI) only where asked for or in CI, where it lets the one test of
+# the PyTorch reference stages run; a failed download there only skips that test.
+if [[ "${IQLP_TORCH:-}" == 1 || ( -z "${IQLP_TORCH:-}" && "${CI:-}" == true ) ]]; then
+  echo "[setup] PyTorch for the reference stages (.venv)"
+  bash scripts/setup-python.sh --torch >/dev/null || echo "[setup] warning: torch did not install; the PyTorch stage test will be skipped" >&2
+fi
 
 echo "[setup] MLflow server venv"
 bash scripts/setup-mlflow.sh >/dev/null
