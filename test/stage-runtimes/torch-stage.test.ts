@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { choosePython, childEnv } from '../../src/stage-runtimes/python-env.js';
-import { ROOT, runCli, started, tempDir, writePipeline } from '../helpers.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { ROOT, runCli, started, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
 
 const python = choosePython(join(ROOT, 'pipelines', 'none.yaml'));
 const hasTorch = spawnSync(python, ['-c', 'import torch'], { env: childEnv(python) }).status === 0;
@@ -54,4 +55,39 @@ stages:
   assert.equal(m.recorded['device'], 'cpu');
   assert.match(r.stdout, /done +eval_joint .*score_mean=/);
   assert.match(r.stdout, /done +eval_awr .*score_mean=/);
+});
+
+test('kill -9 during iql_torch.py, then run again: it resumes and ends with the critic of an uninterrupted run', { skip: !hasTorch && 'no torch in the Python environment' }, async () => {
+  const pipeline = `name: torch-resume
+stages:
+  dataset:
+    uses: load-dataset
+    with: { env: maze2d-umaze-v1, source: generate, size: 2000 }
+  iql:
+    uses: ${join(ROOT, 'stages', 'iql_torch.py')}
+    inputs: { dataset: dataset.dataset }
+    with: { protocol: joint, steps: 3000, checkpoint_every: 200, log_every: 100, hidden: [16], batch_size: 32, device: cpu }
+`;
+  const dir = tempDir('iqlp-torch-');
+  const file = writePipeline(dir, 'p.yaml', pipeline);
+  const run = startCli(['run', file], dir);
+  const checkpoints = () => {
+    const base = join(dir, 'artifacts', 'checkpoints');
+    return existsSync(base) ? readdirSync(base).flatMap((k) => readdirSync(join(base, k)).filter((n) => n.startsWith('step-'))) : [];
+  };
+  await waitFor(() => checkpoints().length > 0, 120_000, 'a checkpoint of iql_torch.py');
+  run.child.kill('SIGKILL');
+  await run.done;
+  const again = await runCli(['run', file], dir);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /iql: resuming from checkpoint at step \d+/);
+
+  const ref = tempDir('iqlp-torch-');
+  const refFile = writePipeline(ref, 'p.yaml', pipeline);
+  assert.equal((await runCli(['run', refFile], ref)).code, 0);
+  const digests = async (d: string, f: string) => {
+    const m = JSON.parse((await runCli(['show', f, 'iql', '--json'], d)).stdout) as { outputs: Record<string, { digest: string }> };
+    return Object.fromEntries(Object.entries(m.outputs).map(([k, o]) => [k, o.digest]));
+  };
+  assert.deepEqual(await digests(dir, file), await digests(ref, refFile), 'critic, policy and curve identical to an uninterrupted run');
 });
