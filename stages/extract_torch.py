@@ -63,13 +63,11 @@ def frozen_critic(table, device):
 
 
 def run(ctx):
-    from iql_torch import GaussianActor, awr_step, load_transitions, make_actor_optim, policy_artifact, setup_torch, train_loop
+    from iql_torch import GaussianActor, ParamHolder, awr_step, dataset_input, make_actor_optim, policy_artifact, setup_torch, train_loop
 
     torch, device = setup_torch(ctx)
     p = ctx.params
-    table = ctx.inputs["dataset"]
-    env_id = (table.schema.metadata or {}).get(b"env_id", b"").decode()
-    data = load_transitions(table, p["timeouts"])
+    env_id, data = dataset_input(ctx)
     (q1, q2, v), norm = frozen_critic(ctx.inputs["critic"], device)
     obs = norm(data["obs"]) if norm is not None else data["obs"]
     n, obs_dim, act_dim = len(obs), obs.shape[1], data["act"].shape[1]
@@ -88,9 +86,7 @@ def run(ctx):
         i = torch.randint(n, (p["batch_size"],), generator=gen).to(device)
         return awr_step(actor, opt, sched, s[i], a[i], weights[i])
 
-    from iql_torch import _ParamHolder
-
-    modules = {"actor": actor.net, "log_std": _ParamHolder(actor.log_std), "opt": opt, "sched": sched}
+    modules = {"actor": actor.net, "log_std": ParamHolder(actor.log_std), "opt": opt, "sched": sched}
     curve, last, _, rate = train_loop(ctx, p["steps"], step, modules, {"gen": (gen.get_state, gen.set_state)}, ("loss", "policyStd", "lr"), "awr/")
     ctx.record("steps_per_second", rate)
     return {

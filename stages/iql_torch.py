@@ -110,6 +110,12 @@ def load_transitions(table, timeouts: str) -> dict:
     return data
 
 
+def dataset_input(ctx):
+    """The stage's `dataset` input: its env id and its transitions (`timeouts` param applied)."""
+    table = ctx.inputs["dataset"]
+    return (table.schema.metadata or {}).get(b"env_id", b"").decode(), load_transitions(table, ctx.params["timeouts"])
+
+
 # -- networks -----------------------------------------------------------------------------------
 
 def mlp(sizes, activation: str, layer_norm: bool, out_act=None):
@@ -352,9 +358,7 @@ def run(ctx):
     from iqlp.artifacts import Arch, ObsNorm, critic_table
 
     p = ctx.params
-    table = ctx.inputs["dataset"]
-    env_id = (table.schema.metadata or {}).get(b"env_id", b"").decode()
-    data = load_transitions(table, p["timeouts"])
+    env_id, data = dataset_input(ctx)
     n, obs_dim, act_dim = len(data["obs"]), data["obs"].shape[1], data["act"].shape[1]
     norm = ObsNorm.from_data(data["obs"]) if p["normalize_observations"] else None
     if norm is not None:
@@ -372,7 +376,7 @@ def run(ctx):
 
     modules = iql.modules()
     if joint:
-        modules["log_std"] = _ParamHolder(iql.actor.log_std)
+        modules["log_std"] = ParamHolder(iql.actor.log_std)
     extra = {"gen": (gen.get_state, gen.set_state)}
     curve, last, resumed, rate = train_loop(ctx, p["steps"], step, modules, extra, CRITIC_METRICS + (ACTOR_METRICS if joint else ()), "iql/")
     ctx.record("steps_per_second", rate)
@@ -391,7 +395,7 @@ def run(ctx):
     return {"outputs": out, "summary": summary}
 
 
-class _ParamHolder:
+class ParamHolder:
     """Gives a bare tensor parameter the state_dict interface the checkpoint code uses."""
 
     def __init__(self, t):
