@@ -1,7 +1,8 @@
 /**
  * The PyTorch reference stages train a few steps end to end (skipped where the Python
  * environment has no torch: `bash scripts/setup-python.sh --torch`): the joint protocol's policy
- * and the frozen-critic AWR policy are rolled out by our evaluate, and our extract-policy reads
+ * and the frozen-critic AWR policy are rolled out by our evaluate (and diagnosed with the PyTorch
+ * critic by our diagnose), and our extract-policy reads
  * the PyTorch critic — the artifact is the same format both ways.
  */
 import { test } from 'node:test';
@@ -15,7 +16,7 @@ import { ROOT, runCli, started, startCli, tempDir, waitFor, writePipeline } from
 const python = choosePython(join(ROOT, 'pipelines', 'none.yaml'));
 const hasTorch = spawnSync(python, ['-c', 'import torch'], { env: childEnv(python) }).status === 0;
 
-test('iql_torch.py and extract_torch.py train a few steps; their policies are evaluated and our extractor reads their critic', { skip: !hasTorch && 'no torch in the Python environment' }, async () => {
+test('iql_torch.py and extract_torch.py train a few steps; their policies are evaluated and diagnosed, and our extractor reads their critic', { skip: !hasTorch && 'no torch in the Python environment' }, async () => {
   const dir = tempDir('iqlp-torch-');
   const stages = join(ROOT, 'stages');
   const small = 'hidden: [32, 32], batch_size: 64, log_every: 50, device: cpu';
@@ -44,10 +45,15 @@ stages:
     uses: evaluate
     inputs: { policy: awr.policy }
     with: { episodes: 2, record_trajectories: 0, visited_states: 0, backend: cpu }
+  diag:
+    uses: diagnose
+    inputs: { policy: awr.policy, critic: joint.critic, dataset: dataset.dataset }
+    with: { states: 100, neighbour_pool: 1000, grid_bins: 5, map_per_cell: 2, map_grid_bins: 3, backend: cpu }
 `);
   const r = await runCli(['run', file], dir);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual(started(r.stdout).sort(), ['awr', 'dataset', 'eval_awr', 'eval_joint', 'joint', 'ours']);
+  assert.deepEqual(started(r.stdout).sort(), ['awr', 'dataset', 'diag', 'eval_awr', 'eval_joint', 'joint', 'ours']);
+  assert.match(r.stdout, /done +diag /);
   assert.match(r.stdout, /log +joint: torch \S+ on cpu \(1 threads?\)/);
   assert.match(r.stdout, /log +joint: \d+ transitions \(drop timeouts\)/);
   const m = JSON.parse((await runCli(['show', file, 'joint', '--json'], dir)).stdout) as { summary: Record<string, number>; recorded: Record<string, unknown> };
