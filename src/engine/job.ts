@@ -4,10 +4,10 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { DirCheckpointer } from '../store/checkpoint.js';
 import { decodeTable, encodeTable } from '../store/arrow-io.js';
+import { sha256 } from '../store/digest.js';
 import { writeFileDurable } from '../store/fs-atomic.js';
 import type { ManifestOutput } from '../store/store.js';
 import { isFileOutput, type InputArtifact, type StageKind } from './stage.js';
@@ -130,7 +130,7 @@ export async function runStageJob(job: StageJob, emit: (m: JobMessage) => void, 
       out = { file: `${name}.arrow`, kind: 'table', ext: 'arrow', rows: value.numRows, columns: value.schema.fields.map((f) => f.name) };
     }
     writeFileDurable(join(job.tmpDir, out.file), bytes);
-    outputs[name] = { ...out, digest: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+    outputs[name] = { ...out, digest: sha256(bytes), bytes: bytes.byteLength };
   }
   const summary: Record<string, number> = {};
   for (const [k, v] of Object.entries(result.summary ?? {})) if (typeof v === 'number' && Number.isFinite(v)) summary[k] = v;

@@ -49,19 +49,9 @@ export interface InputArtifact {
   bytes(): Promise<Uint8Array>;
 }
 
-export interface CheckpointState {
-  step: number;
-  tables: Record<string, Table>;
-  /** Small JSON state (counters, RNG state if it fits, anything serialisable). */
-  meta: Record<string, unknown>;
-}
-
-export interface Checkpointer {
-  /** The latest complete checkpoint of this exact stage instance (same cache key), or null. */
-  latest(): Promise<CheckpointState | null>;
-  /** Atomically saves a checkpoint; older ones are pruned. */
-  save(state: CheckpointState): Promise<void>;
-}
+// Checkpoints belong to the store, which depends on nothing above it; stages see them through the context.
+export type { Checkpointer, CheckpointState } from '../store/checkpoint.js';
+import type { Checkpointer } from '../store/checkpoint.js';
 
 export interface StageContext<P = Record<string, unknown>> {
   /** Parameters after defaults, templates and overrides; validated against the schema. */

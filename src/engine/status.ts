@@ -2,9 +2,8 @@
  * What a run would do, without running anything: per instance, cached / running / stale (and why,
  * by comparison with the last run of this pipeline) / missing / pending on upstream work.
  */
-import { existsSync } from 'node:fs';
-import { readHolder } from '../store/lock.js';
-import { pidAlive, thisHost, type Manifest, type PipelineState, type PipelineStateInstance, type Store } from '../store/store.js';
+import { lockHeld, readHolder } from '../store/lock.js';
+import type { Manifest, PipelineState, PipelineStateInstance, Store } from '../store/store.js';
 import { codeChanges } from './code-identity.js';
 import { canonicalJson, fingerprint, type Fingerprint } from './fingerprint.js';
 import type { Plan, PlannedInstance } from './plan.js';
@@ -38,7 +37,7 @@ export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
     if (check.ok) {
       manifests.set(inst.name, check.manifest);
       s = { instance: inst.name, state: 'cached', key: k.key, reasons: [`computed by run ${check.manifest.runId} in ${Math.round(check.manifest.durationMs / 100) / 10}s`] };
-    } else if (isRunning(store, k.key)) {
+    } else if (lockHeld(store.lockPath(k.key))) {
       s = { instance: inst.name, state: 'running', key: k.key, reasons: [`being computed by run ${readHolder(store.lockPath(k.key))?.runId ?? '?'}`] };
     } else if (check.exists) {
       s = { instance: inst.name, state: 'stale', key: k.key, reasons: [`cache entry damaged: ${check.reason}`] };
@@ -51,13 +50,6 @@ export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
     out.push(s);
   }
   return out;
-}
-
-function isRunning(store: Store, key: string): boolean {
-  const path = store.lockPath(key);
-  if (!existsSync(path)) return false;
-  const h = readHolder(path);
-  return !!h && (h.host !== thisHost || pidAlive(h.pid));
 }
 
 /** Changes in what the instance itself contributes to its key: parameters, seed, version, code. */

@@ -3,13 +3,27 @@
  * written to a temp dir and renamed (atomic); its index lists digests, so a damaged checkpoint is
  * skipped in favour of the previous one. Only the newest two are kept.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Checkpointer, CheckpointState } from '../engine/stage.js';
+import type { Table } from 'apache-arrow';
 import { decodeTable, encodeTable } from './arrow-io.js';
 import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
 import { fileDigest, sha256 } from './digest.js';
 import { randomBytes } from 'node:crypto';
+
+export interface CheckpointState {
+  step: number;
+  tables: Record<string, Table>;
+  /** Small JSON state (counters, RNG state if it fits, anything serialisable). */
+  meta: Record<string, unknown>;
+}
+
+export interface Checkpointer {
+  /** The latest complete checkpoint of this exact stage instance (same cache key), or null. */
+  latest(): Promise<CheckpointState | null>;
+  /** Atomically saves a checkpoint; older ones are pruned. */
+  save(state: CheckpointState): Promise<void>;
+}
 
 interface CheckpointIndex {
   step: number;
@@ -26,6 +40,24 @@ export class DirCheckpointer implements Checkpointer {
   private stepDirs(): string[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir).filter((n) => /^step-\d+$/.test(n)).sort().reverse();
+  }
+
+  /**
+   * The step of the newest checkpoint that looks complete (index readable, files of the recorded
+   * sizes), without reading its tables: what a resuming stage will start from, unless a digest
+   * check in latest() then rejects it.
+   */
+  latestStep(): number | undefined {
+    for (const name of this.stepDirs()) {
+      const d = join(this.dir, name);
+      try {
+        const index = JSON.parse(readFileSync(join(d, 'checkpoint.json'), 'utf8')) as CheckpointIndex;
+        if (Object.values(index.tables).every((t) => statSync(join(d, t.file)).size === t.bytes)) return index.step;
+      } catch {
+        continue;
+      }
+    }
+    return undefined;
   }
 
   async latest(): Promise<CheckpointState | null> {

@@ -3,15 +3,10 @@
  * created with O_EXCL; its holder refreshes the mtime (heartbeat). A lock whose holder process is
  * gone (same host) or whose heartbeat stopped is stale and taken over.
  */
-import { openSync, closeSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
-import { pidAlive, thisHost } from './store.js';
+import { openSync, closeSync, readFileSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { HEARTBEAT_MS, holderAlive, thisHost, type LockOwner } from './liveness.js';
 
-const HEARTBEAT_MS = 5_000;
-const STALE_MS = 60_000;
-
-export interface LockHolder {
-  pid: number;
-  host: string;
+export interface LockHolder extends LockOwner {
   runId: string;
   since: string;
 }
@@ -41,14 +36,9 @@ export function readHolder(path: string): LockHolder | null {
   }
 }
 
-function isStale(path: string): boolean {
-  const holder = readHolder(path);
-  try {
-    if (holder && holder.host === thisHost) return !pidAlive(holder.pid);
-    return Date.now() - statSync(path).mtimeMs > STALE_MS;
-  } catch {
-    return false; // vanished meanwhile: the next create attempt decides
-  }
+/** Whether the lock at `path` is held by a live process (the rule in liveness.ts). */
+export function lockHeld(path: string): boolean {
+  return holderAlive(path, readHolder(path));
 }
 
 /**
@@ -60,7 +50,7 @@ export async function acquireLock(path: string, runId: string, signal: AbortSign
   for (;;) {
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     if (tryCreate(path, runId)) break;
-    if (isStale(path)) {
+    if (!lockHeld(path)) {
       try { unlinkSync(path); } catch { /* someone else removed it */ }
       continue;
     }

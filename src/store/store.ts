@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileDigest } from './digest.js';
 import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
+import { pidAlive } from './liveness.js';
 
 export interface ManifestOutput {
   file: string;
@@ -208,14 +208,3 @@ export interface PipelineStateInstance {
   code?: Manifest['code'];
   fileParams?: Record<string, string>;
 }
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export const thisHost = hostname();

@@ -4,11 +4,13 @@
  *
  * Each event is written with a synchronous write on an O_APPEND descriptor as it arrives, so a
  * crash loses at most the line being written; the file is fsynced at run end and on close().
- * While a run is being journaled a lock file `<runId>.lock` holds the writer's pid, so `sync`
- * can tell a live run from an abandoned one. Readers tolerate a truncated last line.
+ * While a run is being journaled a lock file `<runId>.lock` names the writer (pid and host) and its
+ * mtime is refreshed as a heartbeat, so `sync` can tell a live run from an abandoned one by the
+ * store's one liveness rule (src/store/liveness.ts). Readers tolerate a truncated last line.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { HEARTBEAT_MS, holderAlive, thisHost, type LockOwner } from '../store/liveness.js';
 import type { EngineEvent, EventListener } from '../engine/events.js';
 
 export function runsDir(storeDir: string): string {
@@ -44,6 +46,7 @@ export function encodeEvent(e: EngineEvent): string {
 export function createJournal(storeDir: string, opts: { onError?: (err: unknown) => void } = {}): Journal {
   const fds = new Map<string, number>();
   const paths = new Map<string, string>();
+  const heartbeats = new Map<string, NodeJS.Timeout>();
   let warned = false;
   const onError = opts.onError ?? ((err: unknown) => {
     if (!warned) {
@@ -60,7 +63,15 @@ export function createJournal(storeDir: string, opts: { onError?: (err: unknown)
     fd = openSync(path, 'a');
     fds.set(runId, fd);
     paths.set(runId, path);
-    try { writeFileSync(lockPath(storeDir, runId), `${process.pid}\n`); } catch { /* lock is advisory */ }
+    const lock = lockPath(storeDir, runId);
+    const owner: LockOwner = { pid: process.pid, host: thisHost };
+    try { writeFileSync(lock, JSON.stringify(owner)); } catch { /* lock is advisory */ }
+    const beat = setInterval(() => {
+      const now = new Date();
+      try { utimesSync(lock, now, now); } catch { /* removed under us */ }
+    }, HEARTBEAT_MS);
+    beat.unref();
+    heartbeats.set(runId, beat);
     return fd;
   };
 
@@ -68,6 +79,8 @@ export function createJournal(storeDir: string, opts: { onError?: (err: unknown)
     const fd = fds.get(runId);
     if (fd === undefined) return;
     fds.delete(runId);
+    clearInterval(heartbeats.get(runId));
+    heartbeats.delete(runId);
     try { fsyncSync(fd); } catch { /* ignore */ }
     try { closeSync(fd); } catch { /* ignore */ }
     try { rmSync(lockPath(storeDir, runId), { force: true }); } catch { /* ignore */ }
@@ -145,17 +158,25 @@ export function listJournals(storeDir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort();
 }
 
-/** The pid holding a run's journal lock if that process is alive, else undefined. */
+/** The pid of the process writing a run's journal if it is alive (liveness.ts's rule), else undefined. */
 export function liveWriter(storeDir: string, runId: string): number | undefined {
   const p = lockPath(storeDir, runId);
   if (!existsSync(p)) return undefined;
-  const pid = Number(readFileSync(p, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const owner = readOwner(p);
+  if (!owner) return undefined;
+  return holderAlive(p, owner) ? owner.pid : undefined;
+}
+
+/** The writer named by a journal lock: JSON {pid, host}, or a bare pid (journals of older versions: this host). */
+function readOwner(path: string): LockOwner | null {
+  let text: string;
+  try { text = readFileSync(path, 'utf8').trim(); } catch { return null; }
+  if (/^\d+$/.test(text)) return { pid: Number(text), host: thisHost };
   try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+    const v = JSON.parse(text) as Partial<LockOwner>;
+    return Number.isInteger(v.pid) && (v.pid ?? 0) > 0 && typeof v.host === 'string' ? { pid: v.pid!, host: v.host } : null;
+  } catch {
+    return null;
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { chunkBatch, MlflowClient, MlflowError, resolveTrackingUri } from './mlflow-client.js';
+import { chunkBatch, EXPERIMENT_KIND_TAG, MlflowClient, MlflowError, resolveTrackingUri } from './mlflow-client.js';
 
 /** A real local HTTP server answering with a scripted sequence of responses. */
 async function scripted(responses: Array<[number, unknown]>) {
@@ -71,6 +71,34 @@ describe('MlflowClient retries', () => {
       assert.equal(s.seen[0].auth, 'Bearer tok');
       assert.equal(s.seen[1].auth, `Basic ${Buffer.from('u:p').toString('base64')}`);
     } finally { await s.close(); }
+  });
+});
+
+describe('experiment kind tag (MLflow 3.x opens untagged experiments on its GenAI page)', () => {
+  const notFound: [number, unknown] = [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no such experiment' }];
+  const existing = (tags: { key: string; value: string }[]): [number, unknown] => [200, { experiment: { experiment_id: '3', name: 'x', lifecycle_stage: 'active', tags } }];
+
+  it('creates experiments with mlflow.experimentKind = custom_model_development', async () => {
+    const s = await scripted([notFound, [200, { experiment_id: '5' }]]);
+    try {
+      assert.equal(await new MlflowClient({ trackingUri: s.url, baseDelayMs: 5 }).getOrCreateExperiment('x'), '5');
+      assert.equal(s.seen[1]!.url, '/api/2.0/mlflow/experiments/create');
+      assert.deepEqual(JSON.parse(s.seen[1]!.body), { name: 'x', tags: [{ key: 'mlflow.experimentKind', value: 'custom_model_development' }] });
+    } finally { await s.close(); }
+  });
+
+  it('tags an existing experiment that lacks the kind, and leaves a kind set otherwise alone', async () => {
+    const s = await scripted([existing([{ key: 'team', value: 'rl' }]), [200, {}]]);
+    try {
+      assert.equal(await new MlflowClient({ trackingUri: s.url }).getOrCreateExperiment('x'), '3');
+      assert.equal(s.seen[1]!.url, '/api/2.0/mlflow/experiments/set-experiment-tag');
+      assert.deepEqual(JSON.parse(s.seen[1]!.body), { experiment_id: '3', ...EXPERIMENT_KIND_TAG });
+    } finally { await s.close(); }
+    const t = await scripted([existing([{ key: 'mlflow.experimentKind', value: 'genai_development' }])]);
+    try {
+      assert.equal(await new MlflowClient({ trackingUri: t.url }).getOrCreateExperiment('x'), '3');
+      assert.equal(t.seen.length, 1);
+    } finally { await t.close(); }
   });
 });
 

@@ -54,7 +54,14 @@ export interface Experiment {
   name: string;
   artifact_location?: string;
   lifecycle_stage?: string;
+  tags?: Tag[];
 }
+
+/**
+ * MLflow 3.x opens an experiment on its GenAI overview page unless this tag says it holds classic
+ * model-development runs; ours do, so `pipeline ui` should open on the runs table.
+ */
+export const EXPERIMENT_KIND_TAG: Tag = { key: 'mlflow.experimentKind', value: 'custom_model_development' };
 
 export interface RunInfo {
   run_id: string;
@@ -213,25 +220,36 @@ export class MlflowClient {
     return r.experiment_id;
   }
 
-  /** The id of the active experiment `name`, creating it if needed (safe against a concurrent create). */
+  async setExperimentTag(experimentId: string, tag: Tag): Promise<void> {
+    await this.post('experiments/set-experiment-tag', { experiment_id: experimentId, key: tag.key, value: tag.value });
+  }
+
+  /**
+   * The id of the active experiment `name`, creating it if needed (safe against a concurrent create).
+   * Created experiments carry EXPERIMENT_KIND_TAG; an existing one without that tag (made by an
+   * older version, or by hand) gets it; one whose kind was set otherwise is left as it is.
+   */
   async getOrCreateExperiment(name: string): Promise<string> {
     const found = await this.getExperimentByName(name);
-    if (found) {
-      if (found.lifecycle_stage === 'deleted') {
-        throw new MlflowError(`MLflow experiment '${name}' (id ${found.experiment_id}) is deleted; restore it ` +
-          `or choose another experiment name`, 'experiments/get-by-name');
-      }
-      return found.experiment_id;
-    }
+    if (found) return this.tagged(found);
     try {
-      return await this.createExperiment(name);
+      return await this.createExperiment(name, [EXPERIMENT_KIND_TAG]);
     } catch (e) {
       if (e instanceof MlflowError && e.errorCode === 'RESOURCE_ALREADY_EXISTS') {
         const again = await this.getExperimentByName(name);
-        if (again) return again.experiment_id;
+        if (again) return this.tagged(again);
       }
       throw e;
     }
+  }
+
+  private async tagged(found: Experiment): Promise<string> {
+    if (found.lifecycle_stage === 'deleted') {
+      throw new MlflowError(`MLflow experiment '${found.name}' (id ${found.experiment_id}) is deleted; restore it ` +
+        `or choose another experiment name`, 'experiments/get-by-name');
+    }
+    if (!found.tags?.some((t) => t.key === EXPERIMENT_KIND_TAG.key)) await this.setExperimentTag(found.experiment_id, EXPERIMENT_KIND_TAG);
+    return found.experiment_id;
   }
 
   // ---------------------------------------------------------------- runs

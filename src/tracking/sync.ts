@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../store/digest.js';
 import { dirname, resolve } from 'node:path';
 import type { EngineEvent, EventListener } from '../engine/events.js';
 import { createJournal, journalPath, listJournals, liveWriter, readJournal, runsDir, type Journal } from './journal.js';
@@ -84,7 +84,7 @@ function targetKey(trackingUri: string, experiment: string): string {
 }
 
 function digest(v: unknown): string {
-  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 32);
+  return sha256(JSON.stringify(v)).slice(0, 32);
 }
 
 // ---------------------------------------------------------------- syncing one run

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { wantsHelp } from '../command.js';
-import { ancestors, descendants, formatDuration, parse, planOptions, planOptionsHelp, planOrReport, restrict, selectInstances, UsageError } from '../common.js';
+import { formatDuration, parse, planOptions, planOptionsHelp, planOrReport, selectInstances, UsageError } from '../common.js';
+import { ancestors, descendants, restrict } from '../../engine/graph.js';
 import { ExitCode } from '../../engine/errors.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { execute, newRunId, type Outcome } from '../../engine/execute.js';

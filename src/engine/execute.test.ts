@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Store } from '../store/store.js';
+import type { EngineEvent, EngineEventOf } from './events.js';
+import { execute, newRunId } from './execute.js';
+import { planPipeline } from './plan.js';
+
+const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
+
+function collect(): { events: EngineEvent[]; emit: (e: EngineEvent) => void; of<T extends EngineEvent['type']>(t: T, instance?: string): EngineEventOf<T>[] } {
+  const events: EngineEvent[] = [];
+  return {
+    events,
+    emit: (e) => events.push(e),
+    of: <T extends EngineEvent['type']>(t: T, instance?: string) =>
+      events.filter((e): e is EngineEventOf<T> => e.type === t && (instance === undefined || (e as { instance?: string }).instance === instance)),
+  };
+}
+
+test('a failure and the skips it causes carry typed causes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iqlp-exec-'));
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, `name: causes
+stages:
+  data:
+    uses: synthetic-table
+  broken:
+    uses: ${join(fixtures, 'fail-stage.mjs')}
+    inputs: { table: data.table }
+    with: { fail: true }
+  after:
+    uses: scale-table
+    inputs: { table: broken.table }
+    with: { factor: 2 }
+`);
+  const plan = await planPipeline(file, { cwd: dir });
+  const c = collect();
+  const r = await execute(plan, { runId: newRunId(), store: new Store(plan.storeDir), emit: c.emit, isolation: 'inline' });
+  assert.equal(r.status, 'FAILED');
+  const [failed] = c.of('stage-failed', 'broken');
+  assert.deepEqual(failed?.cause, { kind: 'stage-error', message: 'deliberate failure for the test' });
+  const [skipped] = c.of('stage-skipped', 'after');
+  assert.deepEqual(skipped?.cause, { kind: 'upstream-failed', upstream: 'broken' });
+  assert.equal(skipped?.reason, 'upstream broken failed');
+  assert.deepEqual(r.counts, { computed: 1, cached: 0, failed: 1, skipped: 1 });
+});
+
+test('code edited after planning: the stage is keyed by the code it runs, and says so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iqlp-exec-'));
+  writeFileSync(join(dir, 'helper.mjs'), "export const text = 'one';\n");
+  writeFileSync(join(dir, 'stage.mjs'), `import { text } from './helper.mjs';
+export default {
+  kind: 'say', version: '1', description: 'writes the helper text',
+  params: { type: 'object' }, inputs: {}, outputs: { out: { description: 'text' } },
+  async run() { return { outputs: { out: { bytes: new TextEncoder().encode(text), ext: 'txt' } } }; },
+};
+`);
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, 'name: late-edit\nstages:\n  say:\n    uses: ./stage.mjs\n');
+  const plan = await planPipeline(file, { cwd: dir });
+  const planned = plan.byName.get('say')!.code;
+  writeFileSync(join(dir, 'helper.mjs'), "export const text = 'two';\n"); // e.g. a rebuild while upstream stages ran
+  const c = collect();
+  const r = await execute(plan, { runId: newRunId(), store: new Store(plan.storeDir), emit: c.emit, isolation: 'worker' });
+  assert.equal(r.status, 'FINISHED');
+  const o = r.outcomes.get('say')!;
+  assert.ok(o.status === 'computed');
+  assert.notEqual(o.manifest.code!.files['helper.mjs'], planned.files['helper.mjs']);
+  assert.match(c.of('stage-log', 'say').map((e) => e.message).join('\n'), /code changed since the run was planned \(code changed: helper\.mjs\); keyed by the code as it is now/);
+  // A fresh plan computes the same key: the entry is a cache hit, not a stale result under an old key.
+  const again = await execute(await planPipeline(file, { cwd: dir }), { runId: newRunId(), store: new Store(plan.storeDir), emit: () => undefined, isolation: 'inline' });
+  assert.deepEqual(again.counts, { computed: 0, cached: 1, failed: 0, skipped: 0 });
+});
