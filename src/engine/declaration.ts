@@ -10,6 +10,31 @@ export interface StageDecl {
   matrix?: Record<string, Array<string | number | boolean> | string>;
   foreach?: string;
   seed?: number | string;
+  /** What one instance asks of the machine that runs it (resources.ts). */
+  resources?: ResourcesDecl;
+}
+
+/** `resources:` as written: numbers of CPUs and GPUs, memory as bytes or a size such as 4GiB. */
+export interface ResourcesDecl {
+  cpus?: number;
+  gpus?: number;
+  memory?: number | string;
+}
+
+/** `executor:` as written (the CLI's --executor and the project config override it). */
+export interface ExecutorDecl {
+  kind?: 'local' | 'ray';
+  /** Ray: the dashboard (Jobs API) address, e.g. http://head:8265. */
+  address?: string;
+  /** Ray: the command that starts this CLI on a cluster node (default: node <this project>/bin/pipeline.js). */
+  entrypoint?: string;
+}
+
+/** `remote:` as written: a shared S3 store (credentials come from the AWS environment, never from here). */
+export interface RemoteDecl {
+  url?: string;
+  endpoint?: string;
+  region?: string;
 }
 
 export interface ProfileDecl {
@@ -23,6 +48,8 @@ export interface PipelineDecl {
   description?: string;
   store?: string;
   tracking?: { uri?: string; experiment?: string };
+  executor?: ExecutorDecl;
+  remote?: RemoteDecl;
   params?: Json;
   profiles?: Record<string, ProfileDecl>;
   defaults?: { seed?: number; with?: Json };

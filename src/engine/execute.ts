@@ -1,6 +1,6 @@
 /**
  * Executes a plan: each instance once its upstream instances are done, through the steps of
- * steps.ts (lookup → lock → run → commit), at most `jobs` stages computing at once. A failure
+ * steps.ts (lookup → [a slot; the code as it is now] → lock → run → commit), at most `jobs` stages computing at once. A failure
  * fails its dependents only; an abort (SIGINT) starts nothing new, lets running stages stop, and
  * keeps every committed entry.
  */
@@ -9,8 +9,9 @@ import { removeQuietly } from '../store/fs-atomic.js';
 import type { Manifest, Store } from '../store/store.js';
 import type { EngineEvent, EventListener } from './events.js';
 import type { Plan, PlannedInstance } from './plan.js';
+import { localExecutor, type Executor } from './executor.js';
 import type { Isolation } from './run-stage.js';
-import { cachedEntry, commit, interrupted, lock, lookup, run, type Outcome, type RunContext } from './steps.js';
+import { cachedEntry, commit, currentCode, interrupted, lock, lookup, run, type Outcome, type RunContext } from './steps.js';
 
 export type { Isolation, Outcome };
 
@@ -21,6 +22,9 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Stages computed at once (default 2). */
   jobs?: number;
+  /** Where instances run (default: the local executor with `isolation`). */
+  executor?: Executor;
+  /** The local executor's isolation, when no executor is given (default 'worker'). */
   isolation?: Isolation;
   /** Instances recomputed even when cached. */
   force?: Set<string>;
@@ -55,9 +59,9 @@ class Semaphore {
 export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResult> {
   const { runId, store } = opts;
   const cx: RunContext = {
-    runId, store,
+    runId, store, pipeline: plan.name,
+    executor: opts.executor ?? localExecutor(opts.isolation ?? 'worker'),
     signal: opts.signal ?? new AbortController().signal,
-    isolation: opts.isolation ?? 'worker',
     force: opts.force ?? new Set(),
     emit: (e: EngineEvent) => {
       try { opts.emit(e); } catch { /* a listener must never break the run */ }
@@ -80,12 +84,17 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
       return { status: 'skipped', reason: `upstream ${name} ${o.status}`, cause: { kind: o.status === 'failed' ? 'upstream-failed' : 'upstream-skipped', upstream: name } };
     }
     const manifests = new Map(upstream.map(([n, o]) => [n, (o as { manifest: Manifest }).manifest]));
-    const found = lookup(cx, inst, manifests);
+    let found = lookup(cx, inst, manifests);
     if ('status' in found) return found;
     if (cx.signal.aborted) return interrupted();
     const release = await slots.acquire();
     try {
       if (cx.signal.aborted) return interrupted();
+      const code = currentCode(cx, inst, found);
+      if (code) {
+        found = lookup(cx, inst, manifests, code);
+        if ('status' in found) return found;
+      }
       let held;
       try {
         held = await lock(cx, inst, found.fingerprint.key);
@@ -99,7 +108,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
         const hit = cx.force.has(inst.name) ? null : cachedEntry(cx, inst, found.fingerprint.key);
         if (hit) return hit;
         const ran = await run(cx, inst, found);
-        return 'status' in ran ? ran : commit(cx, inst, plan.name, found, ran);
+        return 'status' in ran ? ran : commit(cx, inst, found, ran);
       } finally {
         held.release();
       }

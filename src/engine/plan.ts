@@ -16,7 +16,7 @@
  */
 import { resolve } from 'node:path';
 import { codeIdentity, type CodeIdentity, type StatCache } from './code-identity.js';
-import type { Json, PipelineDecl } from './declaration.js';
+import type { ExecutorDecl, Json, PipelineDecl, RemoteDecl } from './declaration.js';
 import { Diagnostics } from './errors.js';
 import { bindInputs, checkUnknownInputs, type InputBinding } from './bind.js';
 import { expandStages, instanceName, type MatrixCoords } from './expand.js';
@@ -25,6 +25,7 @@ import { loadPipelineFile, type LoadedPipelineFile } from './load.js';
 import { checkUnselectedStageTargets, resolveOverrides } from './overrides.js';
 import { resolveParams } from './params.js';
 import { resolveKind, type ResolvedKind } from './registry.js';
+import { checkResources, mergeResources, type Resources } from './resources.js';
 import { describeSchemaError, validatorForPipeline } from './schemas.js';
 
 export { findCycle, instanceName, topoOrder };
@@ -43,6 +44,8 @@ export interface PlannedInstance {
   inputs: Record<string, InputBinding>;
   /** Upstream instance names, deduplicated. */
   needs: string[];
+  /** What the instance asks of the machine that runs it (stage's, else kind's, else defaults). */
+  resources: Resources;
 }
 
 export interface Plan {
@@ -51,6 +54,9 @@ export interface Plan {
   file: string;
   storeDir: string;
   tracking: { uri?: string; experiment?: string };
+  /** The file's `executor:` and `remote:` (the CLI and project config may override them). */
+  executor: ExecutorDecl;
+  remote: RemoteDecl;
   params: Json;
   profile?: string;
   /** In topological order. */
@@ -113,13 +119,17 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
     const r = kinds.get(stage);
     if (!r || expansion.failed.has(stage)) continue;
     checkUnknownInputs(decl, stage, r, d);
+    const resources = mergeResources(
+      checkResources(r.kind.resources, ['stages', stage, 'uses'], d, `stage kind ${r.kind.kind} declares resources: `),
+      checkResources(decl.stages[stage]!.resources, ['stages', stage, 'resources'], d),
+    );
     const names: string[] = [];
     for (const coords of expansion.coords.get(stage)!) {
       const resolved = resolveParams(decl, stage, r, coords, overrides, cwd, d);
       const bound = bindInputs(decl, stage, r, coords, expansion, d);
       if (!resolved) continue;
       const name = instanceName(stage, coords);
-      instances.push({ name, stage, kindId: r.id, resolved: r, code: code.get(r.id)!, matrix: coords, params: resolved.params, seed: resolved.seed, ...bound });
+      instances.push({ name, stage, kindId: r.id, resolved: r, code: code.get(r.id)!, matrix: coords, params: resolved.params, seed: resolved.seed, ...bound, resources });
       names.push(name);
     }
     stages.set(stage, names);
@@ -132,6 +142,8 @@ export async function planLoaded(loaded: LoadedPipelineFile, opts: PlanOptions =
     file: resolve(cwd, loaded.file),
     storeDir: resolve(cwd, opts.storeDir ?? decl.store ?? 'artifacts'),
     tracking: decl.tracking ?? {},
+    executor: decl.executor ?? {},
+    remote: decl.remote ?? {},
     params: overrides.pipelineParams,
     profile: opts.profile,
     instances,

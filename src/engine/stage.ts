@@ -7,6 +7,7 @@
  * to validate it); import heavy libraries (tfjs, mujoco) inside `run`.
  */
 import type { Table } from 'apache-arrow';
+import type { ResourcesDecl } from './declaration.js';
 
 /** JSON Schema (draft-07 subset understood by ajv) for a stage's `with:` parameters. */
 export type JsonSchema = Record<string, unknown>;
@@ -100,6 +101,11 @@ export interface StageKind<P = any> {
    * digest of each named file is part of the cache key, so editing the file reruns the stage.
    */
   fileParams?: string[];
+  /**
+   * What one instance needs by default (a pipeline's `resources:` overrides it): CPUs, GPUs and
+   * memory (bytes or a size like 4GiB). Cluster executors pass it to their scheduler.
+   */
+  resources?: ResourcesDecl;
   run(ctx: StageContext<P>): Promise<StageResult>;
 }
 

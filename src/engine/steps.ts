@@ -3,7 +3,8 @@
  *
  *   lookup   its key (upstream artifact digests + its code as it is now) and a verified cache entry
  *   lock     the entry's lock, so two runs never compute the same entry; then a second lookup
- *   run      the stage in a worker, its outputs written to a temp dir
+ *   run      the instance handed to the executor (executor.ts): a local worker writes its outputs
+ *            to a temp dir; a cluster executor commits them to the remote store where it ran
  *   commit   the manifest written and the temp dir renamed into the store
  *
  * Each step returns the instance's Outcome when it ends the instance's way (cached, failed,
@@ -19,9 +20,10 @@ import type { Manifest, Store } from '../store/store.js';
 import { codeChanges, codeIdentity, type CodeIdentity } from './code-identity.js';
 import type { EngineEvent, FailureCause, OutputInfo, SkipCause } from './events.js';
 import { fingerprint, type Fingerprint } from './fingerprint.js';
+import type { Executor, Finished, InstanceTask, ManifestDraft } from './executor.js';
 import type { JobMessage, StageJob, StageJobResult } from './job.js';
 import type { PlannedInstance } from './plan.js';
-import { runStage, WorkerCrash, type Isolation } from './run-stage.js';
+import { WorkerCrash } from './run-stage.js';
 import { projectRoot } from './stage-schema.js';
 
 export type Outcome =
@@ -32,9 +34,12 @@ export type Outcome =
 /** What every step of one run shares. */
 export interface RunContext {
   runId: string;
+  /** The pipeline's name (recorded in manifests). */
+  pipeline: string;
   store: Store;
+  /** Where instances run (executor.ts). */
+  executor: Executor;
   signal: AbortSignal;
-  isolation: Isolation;
   /** Instances recomputed even when cached. */
   force: Set<string>;
   /** Never throws (a listener must not break the run). */
@@ -46,20 +51,19 @@ export interface Miss {
   fingerprint: Fingerprint;
   /** The code identity the key was computed with (recorded in the manifest). */
   code: CodeIdentity;
+  /** Upstream instance name → the key of the entry its outputs come from. */
+  upstreamKeys: Record<string, string>;
 }
 
 export const interrupted = (detail?: string): Outcome => ({ status: 'skipped', reason: detail ? `interrupted (${detail})` : 'interrupted', cause: { kind: 'interrupted' } });
 
 const failed = (cause: FailureCause, error: string, key?: string): Outcome => ({ status: 'failed', key, error, cause });
 
-/** Step 1. `manifests` holds the committed upstream instances' manifests. */
-export function lookup(cx: RunContext, inst: PlannedInstance, manifests: Map<string, Manifest>): Outcome | Miss {
-  // The code as it is now, not as it was when the run was planned (a rebuild may have happened
-  // while upstream stages ran): the key must describe the code the worker is about to load.
-  const code = codeIdentity(inst.resolved.moduleUrl);
-  if (code.digest !== inst.code.digest) {
-    log(cx, inst, `the stage's code changed since the run was planned (${codeChanges(inst.code, code).join('; ')}); keyed by the code as it is now`);
-  }
+/**
+ * Step 1. `manifests` holds the committed upstream instances' manifests; `code` is the kind's code
+ * identity (the plan's, or the current one when the instance is about to run: see currentCode).
+ */
+export function lookup(cx: RunContext, inst: PlannedInstance, manifests: Map<string, Manifest>, code: CodeIdentity = inst.code): Outcome | Miss {
   const fp = fingerprint(inst, (n) => manifests.get(n), code);
   if (!fp) {
     const missing = Object.values(inst.inputs).flatMap((b) => b.refs).filter((r) => !manifests.get(r.instance)?.outputs[r.output]).map((r) => `${r.instance}.${r.output}`);
@@ -71,7 +75,20 @@ export function lookup(cx: RunContext, inst: PlannedInstance, manifests: Map<str
       item.path = join(cx.store.entryDir(m.key), m.outputs[item.output]!.file);
     }
   }
-  return (!cx.force.has(inst.name) && cachedEntry(cx, inst, fp.key)) || { fingerprint: fp, code };
+  const upstreamKeys = Object.fromEntries(inst.needs.map((n) => [n, manifests.get(n)!.key]));
+  return (!cx.force.has(inst.name) && cachedEntry(cx, inst, fp.key)) || { fingerprint: fp, code, upstreamKeys };
+}
+
+/**
+ * Before a miss is computed: the code as it is now, not as it was when the run was planned (a
+ * rebuild may have happened while upstream stages ran), so the key describes the code the worker
+ * is about to load. Null when unchanged; then the miss stands.
+ */
+export function currentCode(cx: RunContext, inst: PlannedInstance, miss: Miss): CodeIdentity | null {
+  const code = codeIdentity(inst.resolved.moduleUrl);
+  if (code.digest === miss.code.digest) return null;
+  log(cx, inst, `the stage's code changed since the run was planned (${codeChanges(miss.code, code).join('; ')}); keyed by the code as it is now`);
+  return code;
 }
 
 /** The verified entry under `key` as a cache hit, or null; a damaged entry is set aside. */
@@ -97,11 +114,11 @@ export function lock(cx: RunContext, inst: PlannedInstance, key: string): Promis
 /** What the run step hands to the commit step. */
 export interface Ran {
   tmpDir: string;
-  result: StageJobResult;
+  finished: Finished;
   started: number;
 }
 
-/** Step 3: runs the stage; its outputs are in the returned temp dir. */
+/** Step 3: hands the instance to the executor; a local result is in the returned temp dir. */
 export async function run(cx: RunContext, inst: PlannedInstance, miss: Miss): Promise<Ran | Outcome> {
   const key = miss.fingerprint.key;
   const checkpointDir = cx.store.checkpointDir(key);
@@ -113,8 +130,9 @@ export async function run(cx: RunContext, inst: PlannedInstance, miss: Miss): Pr
     inputs: Object.fromEntries(Object.entries(inst.inputs).map(([n, b]) => [n, { many: b.many, items: miss.fingerprint.items[n]! }])),
     tmpDir, checkpointDir,
   };
+  const task: InstanceTask = { job, resources: inst.resources, runId: cx.runId, manifest: manifestDraft(cx, inst, miss), upstreamKeys: miss.upstreamKeys };
   try {
-    return { tmpDir, started, result: await runStage(job, cx.isolation, (m) => relay(cx, inst, m), cx.signal) };
+    return { tmpDir, started, finished: await cx.executor.submit(task, (m) => relay(cx, inst, m), cx.signal) };
   } catch (e) {
     removeQuietly(tmpDir);
     const error = e instanceof Error ? e.message : String(e);
@@ -123,20 +141,40 @@ export async function run(cx: RunContext, inst: PlannedInstance, miss: Miss): Pr
   }
 }
 
-/** Step 4: files the result under its key; the checkpoints of the finished entry go. */
-export function commit(cx: RunContext, inst: PlannedInstance, pipeline: string, miss: Miss, ran: Ran): Outcome {
+/** The manifest fields known before the instance runs (a remote executor completes them where it runs). */
+function manifestDraft(cx: RunContext, inst: PlannedInstance, miss: Miss): ManifestDraft {
   const { key, items, files } = miss.fingerprint;
+  return {
+    format: 1, key, kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, stage: inst.stage, instance: inst.name,
+    pipeline: cx.pipeline, matrix: inst.matrix, params: inst.params, seed: inst.seed,
+    inputs: Object.fromEntries(Object.entries(items).map(([n, list]) => [n, list.map((i) => ({ instance: i.instance, output: i.output, digest: i.digest }))])),
+    versions: versions(), code: { files: miss.code.files, packages: miss.code.packages }, ...(files ? { fileParams: files } : {}),
+  };
+}
+
+/** The finished manifest of a result computed by this process. */
+export function completeManifest(draft: ManifestDraft, result: StageJobResult, runId: string, started: number, finished: number): Manifest {
+  return {
+    ...draft, outputs: result.outputs, summary: result.summary, recorded: result.recorded, runId,
+    startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started,
+    resumedFromStep: result.resumedFromStep, host: hostname(),
+  };
+}
+
+/** Step 4: files the result under its key; the checkpoints of the finished entry go. */
+export function commit(cx: RunContext, inst: PlannedInstance, miss: Miss, ran: Ran): Outcome {
+  const key = miss.fingerprint.key;
+  if (ran.finished.kind === 'committed') {
+    // A cluster executor committed the result to the remote store where it ran.
+    removeQuietly(ran.tmpDir);
+    const m = ran.finished.manifest;
+    cx.emit({ type: 'stage-done', runId: cx.runId, instance: inst.name, key, time: Date.now(), durationMs: m.durationMs, summary: m.summary, outputs: outputsInfo(cx.store, key, m), recorded: m.recorded });
+    return { status: 'computed', key, manifest: m };
+  }
+  const result = ran.finished.result;
   removeQuietly(join(ran.tmpDir, '.scratch'));
   const finished = Date.now();
-  const manifest: Manifest = {
-    format: 1, key, kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, stage: inst.stage, instance: inst.name,
-    pipeline, matrix: inst.matrix, params: inst.params, seed: inst.seed,
-    inputs: Object.fromEntries(Object.entries(items).map(([n, list]) => [n, list.map((i) => ({ instance: i.instance, output: i.output, digest: i.digest }))])),
-    outputs: ran.result.outputs, summary: ran.result.summary, recorded: ran.result.recorded, runId: cx.runId,
-    startedAt: new Date(ran.started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - ran.started,
-    resumedFromStep: ran.result.resumedFromStep, host: hostname(), versions: versions(),
-    code: { files: miss.code.files, packages: miss.code.packages }, ...(files ? { fileParams: files } : {}),
-  };
+  const manifest = completeManifest(manifestDraft(cx, inst, miss), result, cx.runId, ran.started, finished);
   try {
     cx.store.commit(ran.tmpDir, manifest);
   } catch (e) {
@@ -145,7 +183,7 @@ export function commit(cx: RunContext, inst: PlannedInstance, pipeline: string, 
     return failed({ kind: 'store-error', message: error }, error, key);
   }
   removeQuietly(cx.store.checkpointDir(key));
-  cx.emit({ type: 'stage-done', runId: cx.runId, instance: inst.name, key, time: finished, durationMs: finished - ran.started, summary: ran.result.summary, outputs: outputsInfo(cx.store, key, manifest), recorded: ran.result.recorded });
+  cx.emit({ type: 'stage-done', runId: cx.runId, instance: inst.name, key, time: finished, durationMs: finished - ran.started, summary: result.summary, outputs: outputsInfo(cx.store, key, manifest), recorded: result.recorded });
   return { status: 'computed', key, manifest };
 }
 
