@@ -18,9 +18,10 @@
  * node_modules directory; bare specifiers are packages, identified by their installed version
  * (package.json); `node:` built-ins are ignored (the Node version is recorded in the manifest).
  *
- * Files are memoised by (size, mtime), so a cached run re-reads nothing it has already digested.
+ * Files are memoised by (size, mtime), and so is each module's whole closure: a cached run
+ * re-reads and re-hashes nothing; it stats each file once.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,12 +54,14 @@ const TS_SOURCE = /\.(m|c)?tsx?$/;
 const BUILTINS = new Set(builtinModules);
 const memo = new Map<string, FileInfo>();
 
-/** A stat-once view of the file system for one planning pass (several kinds share files). */
-export type StatCache = Map<string, { size: number; mtimeMs: number } | null>;
+/** A stat-once view of the file system for one pass (a plan's kinds share files). */
+export type StatCache = Map<string, Stat | null>;
+type Stat = { size: number; mtimeMs: number };
+type StatFn = (path: string) => Stat | null;
 
-function statOf(path: string, stats: StatCache): { size: number; mtimeMs: number } | null {
+function statOf(path: string, stats: StatCache): Stat | null {
   if (stats.has(path)) return stats.get(path)!;
-  let s: { size: number; mtimeMs: number } | null;
+  let s: Stat | null;
   try {
     const st = statSync(path);
     s = st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : null;
@@ -69,8 +72,10 @@ function statOf(path: string, stats: StatCache): { size: number; mtimeMs: number
   return s;
 }
 
-function fileInfo(path: string, stats: StatCache): FileInfo | null {
-  const st = statOf(path, stats);
+const sameStat = (a: Stat | null, b: Stat | null) => a === b || (!!a && !!b && a.size === b.size && a.mtimeMs === b.mtimeMs);
+
+function fileInfo(path: string, stat: StatFn): FileInfo | null {
+  const st = stat(path);
   if (!st) return null;
   const hit = memo.get(path);
   if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
@@ -85,13 +90,13 @@ function isInNodeModules(path: string): boolean {
 }
 
 /** The file a relative/absolute specifier names, or null; TypeScript sources import './x.js' meaning './x.ts'. */
-function resolveFile(importer: string, specifier: string, stats: StatCache): string | null {
+function resolveFile(importer: string, specifier: string, stat: StatFn): string | null {
   const bare = specifier.replace(/[?#].*$/, '');
   const target = bare.startsWith('file:') ? fileURLToPath(bare) : resolve(dirname(importer), bare);
-  if (statOf(target, stats)) return target;
+  if (stat(target)) return target;
   if (TS_SOURCE.test(importer)) {
     const ts = target.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts').replace(/\.jsx$/, '.tsx');
-    if (ts !== target && statOf(ts, stats)) return ts;
+    if (ts !== target && stat(ts)) return ts;
   }
   return null;
 }
@@ -101,10 +106,10 @@ function packageName(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-function packageVersion(fromDir: string, name: string, stats: StatCache): string {
+function packageVersion(fromDir: string, name: string, stat: StatFn): string {
   for (let dir = fromDir; ; dir = dirname(dir)) {
     const pj = join(dir, 'node_modules', name, 'package.json');
-    if (statOf(pj, stats)) {
+    if (stat(pj)) {
       try {
         return String((JSON.parse(readFileSync(pj, 'utf8')) as { version?: unknown }).version ?? 'unknown');
       } catch {
@@ -116,7 +121,7 @@ function packageVersion(fromDir: string, name: string, stats: StatCache): string
 }
 
 /** How a file is named in the record and in `status`: project-relative, compiled files by their source. */
-function labeller(moduleFile: string): (path: string) => { label: string; source?: string } {
+function labeller(moduleFile: string, stat: StatFn): (path: string) => { label: string; source?: Stat } {
   const root = projectRoot();
   const inProject = !relative(root, moduleFile).startsWith('..');
   const base = inProject ? root : dirname(moduleFile);
@@ -124,16 +129,38 @@ function labeller(moduleFile: string): (path: string) => { label: string; source
     const rel = relative(base, path).split(sep).join('/');
     if (inProject && rel.startsWith('dist/') && /\.m?js$/.test(rel)) {
       const src = rel.slice('dist/'.length).replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts');
-      if (existsSync(join(root, src))) return { label: src, source: join(root, src) };
+      const source = stat(join(root, src));
+      if (source) return { label: src, source };
     }
     return { label: rel };
   };
 }
 
-/** The code identity of the stage module at `moduleFile` (a path or file: URL). */
+/** Per stage module: its last identity and every path (with its stat) that went into it. */
+const closures = new Map<string, { looked: StatCache; identity: CodeIdentity }>();
+
+/**
+ * The code identity of the stage module at `moduleFile` (a path or file: URL). While no file it
+ * looked at has changed size or mtime (nor appeared or vanished), the last identity is returned
+ * after one stat per file; `stats` shares those stats between the kinds of one plan.
+ */
 export function codeIdentity(moduleFile: string, stats: StatCache = new Map()): CodeIdentity {
   const start = moduleFile.startsWith('file:') ? fileURLToPath(moduleFile) : resolve(moduleFile);
-  const label = labeller(start);
+  const last = closures.get(start);
+  if (last && [...last.looked].every(([path, was]) => sameStat(statOf(path, stats), was))) return last.identity;
+  const looked: StatCache = new Map();
+  const stat: StatFn = (path) => {
+    const st = statOf(path, stats);
+    looked.set(path, st);
+    return st;
+  };
+  const identity = computeIdentity(start, stat);
+  closures.set(start, { looked, identity });
+  return identity;
+}
+
+function computeIdentity(start: string, stat: StatFn): CodeIdentity {
+  const label = labeller(start, stat);
   const files: Record<string, string> = {};
   const packages: Record<string, string> = {};
   const unbuilt: string[] = [];
@@ -142,21 +169,21 @@ export function codeIdentity(moduleFile: string, stats: StatCache = new Map()): 
   while (queue.length > 0) {
     const path = queue.pop()!;
     const { label: name, source } = label(path);
-    const info = fileInfo(path, stats);
+    const info = fileInfo(path, stat);
     if (!info) { files[name] = 'missing'; continue; }
     files[name] = info.digest;
-    if (source && (statOf(source, stats)?.mtimeMs ?? 0) > info.mtimeMs) unbuilt.push(name);
+    if (source && source.mtimeMs > info.mtimeMs) unbuilt.push(name);
     for (const { specifier } of info.imports ?? []) {
       if (specifier.startsWith('node:') || BUILTINS.has(specifier)) continue;
       if (specifier.startsWith('.') || specifier.startsWith('file:') || isAbsolute(specifier)) {
-        const target = resolveFile(path, specifier, stats);
+        const target = resolveFile(path, specifier, stat);
         if (!target) { files[label(resolve(dirname(path), specifier)).label] = 'missing'; continue; }
         if (isInNodeModules(target) || seen.has(target)) continue;
         seen.add(target);
         queue.push(target);
       } else if (!specifier.startsWith('#')) {
         const pkg = packageName(specifier);
-        packages[pkg] ??= packageVersion(dirname(path), pkg, stats);
+        packages[pkg] ??= packageVersion(dirname(path), pkg, stat);
       }
     }
   }

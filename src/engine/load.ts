@@ -55,8 +55,6 @@ export function parsePipelineText(text: string, file: string): LoadedPipelineFil
       }),
     );
   }
-  const nonFinite = nonFiniteNumbers(doc, pos);
-  if (nonFinite.length > 0) throw new PipelineErrors(nonFinite);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });
@@ -70,6 +68,8 @@ export function parsePipelineText(text: string, file: string): LoadedPipelineFil
       : `YAML: ${(e as Error).message}`;
     throw new PipelineErrors([new PipelineError(why, at, undefined)]);
   }
+  // Found on the plain value (fast); located on the document only when there is one.
+  if (hasNonFiniteNumber(raw)) throw new PipelineErrors(nonFiniteNumbers(doc, pos));
   const locate: Locator = { at: (path, opts) => locateIn(doc, path, opts?.key ?? false, pos) };
   return { file, raw, locate };
 }
@@ -81,6 +81,12 @@ const MAX_ALIAS_NODES = 1000;
  * Numbers YAML reads as infinite or NaN (`1e400`, `.inf`, `.nan`): no parameter can mean them,
  * and JSON Schema's integer check lets Infinity through.
  */
+function hasNonFiniteNumber(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return false;
+  return (Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)).some(hasNonFiniteNumber);
+}
+
 function nonFiniteNumbers(doc: Document, pos: (o: number) => SourceLocation): PipelineError[] {
   const errors: PipelineError[] = [];
   visit(doc, {
