@@ -2,7 +2,7 @@
 import type { Command } from './command.js';
 import { ExitCode } from '../engine/errors.js';
 
-const COMMANDS = ['run', 'status', 'dag', 'validate', 'show', 'gc', 'sync', 'ui', 'compare'] as const;
+const COMMANDS = ['run', 'status', 'dag', 'validate', 'show', 'gc', 'push', 'pull', 'sync', 'ui', 'compare', 'exec-instance'] as const;
 
 async function load(name: string): Promise<Command | null> {
   try {

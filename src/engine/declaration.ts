@@ -19,6 +19,8 @@ export interface ResourcesDecl {
   cpus?: number;
   gpus?: number;
   memory?: number | string;
+  /** Named resources of the cluster's nodes (Ray custom resources). */
+  custom?: Record<string, number>;
 }
 
 /** `executor:` as written (the CLI's --executor and the project config override it). */

@@ -1,6 +1,7 @@
 /**
  * Executes a plan: each instance once its upstream instances are done, through the steps of
- * steps.ts (lookup → [a slot; the code as it is now] → lock → run → commit), at most `jobs` stages computing at once. A failure
+ * steps.ts (lookup → a slot → the code as it is now → lock → run → commit), at most `jobs` stages
+ * computing at once. A failure
  * fails its dependents only; an abort (SIGINT) starts nothing new, lets running stages stop, and
  * keeps every committed entry.
  */
@@ -9,7 +10,10 @@ import { removeQuietly } from '../store/fs-atomic.js';
 import type { Manifest, Store } from '../store/store.js';
 import type { EngineEvent, EventListener } from './events.js';
 import type { Plan, PlannedInstance } from './plan.js';
-import { localExecutor, type Executor } from './executor.js';
+import { InputUnavailable, localExecutor, type Executor } from './executor.js';
+import type { FailureCause } from './events.js';
+import { RemoteUnavailable } from '../store/remote-errors.js';
+import type { RemoteStore } from '../store/remote.js';
 import type { Isolation } from './run-stage.js';
 import { cachedEntry, commit, currentCode, interrupted, lock, lookup, run, type Outcome, type RunContext } from './steps.js';
 
@@ -28,6 +32,8 @@ export interface ExecuteOptions {
   isolation?: Isolation;
   /** Instances recomputed even when cached. */
   force?: Set<string>;
+  /** A shared remote store (remote.ts): its entries are cache hits, results are pushed to it. */
+  remote?: RemoteStore;
 }
 
 export interface RunResult {
@@ -61,6 +67,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
   const cx: RunContext = {
     runId, store, pipeline: plan.name,
     executor: opts.executor ?? localExecutor(opts.isolation ?? 'worker'),
+    remote: opts.remote,
     signal: opts.signal ?? new AbortController().signal,
     force: opts.force ?? new Set(),
     emit: (e: EngineEvent) => {
@@ -76,15 +83,32 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
   });
   for (const t of store.staleTempDirs()) removeQuietly(t); // left by a killed run
 
-  const instanceSteps = async (inst: PlannedInstance): Promise<Outcome> => {
-    const upstream = await Promise.all(inst.needs.map(async (n) => [n, await promises.get(n)!] as const));
+  // Upstream instances recomputed because their entries turned out corrupt when read (InputUnavailable).
+  const recomputed = new Map<string, Promise<Outcome>>();
+  const outcomeOf = (name: string) => recomputed.get(name) ?? promises.get(name)!;
+
+  const instanceSteps = async (inst: PlannedInstance, retry = false): Promise<Outcome> => {
+    try {
+      return await stepsOnce(inst);
+    } catch (e) {
+      if (!(e instanceof InputUnavailable) || retry || cx.signal.aborted) throw e;
+      for (const name of e.instances) {
+        cx.emit({ type: 'stage-log', runId, instance: inst.name, time: Date.now(), message: `input ${name} was corrupt or missing in the store (${e.message}); recomputing it` });
+        if (!recomputed.has(name)) recomputed.set(name, reported(plan.byName.get(name)!, instanceSteps(plan.byName.get(name)!, true)));
+      }
+      return instanceSteps(inst, true);
+    }
+  };
+
+  const stepsOnce = async (inst: PlannedInstance): Promise<Outcome> => {
+    const upstream = await Promise.all(inst.needs.map(async (n) => [n, await outcomeOf(n)] as const));
     const blocked = upstream.find(([, o]) => o.status === 'failed' || o.status === 'skipped');
     if (blocked) {
       const [name, o] = blocked;
       return { status: 'skipped', reason: `upstream ${name} ${o.status}`, cause: { kind: o.status === 'failed' ? 'upstream-failed' : 'upstream-skipped', upstream: name } };
     }
     const manifests = new Map(upstream.map(([n, o]) => [n, (o as { manifest: Manifest }).manifest]));
-    let found = lookup(cx, inst, manifests);
+    let found = await lookup(cx, inst, manifests);
     if ('status' in found) return found;
     if (cx.signal.aborted) return interrupted();
     const release = await slots.acquire();
@@ -92,7 +116,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
       if (cx.signal.aborted) return interrupted();
       const code = currentCode(cx, inst, found);
       if (code) {
-        found = lookup(cx, inst, manifests, code);
+        found = await lookup(cx, inst, manifests, code);
         if ('status' in found) return found;
       }
       let held;
@@ -105,10 +129,10 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
       }
       try {
         // Another run may have computed the entry while this one waited for the lock.
-        const hit = cx.force.has(inst.name) ? null : cachedEntry(cx, inst, found.fingerprint.key);
+        const hit = cx.force.has(inst.name) ? null : await cachedEntry(cx, inst, found.fingerprint.key);
         if (hit) return hit;
         const ran = await run(cx, inst, found);
-        return 'status' in ran ? ran : commit(cx, inst, found, ran);
+        return 'status' in ran ? ran : await commit(cx, inst, found, ran);
       } finally {
         held.release();
       }
@@ -117,20 +141,23 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
     }
   };
 
-  for (const inst of plan.instances) {
-    const steps = instanceSteps(inst).catch((e: unknown): Outcome => {
-      const error = e instanceof Error ? e.message : String(e);
-      return cx.signal.aborted ? interrupted(error) : { status: 'failed', error, cause: { kind: 'engine-error', message: error } };
-    });
-    promises.set(inst.name, steps.then((o) => {
-      const base = { runId, instance: inst.name, time: Date.now() };
-      if (o.status === 'failed') cx.emit({ type: 'stage-failed', ...base, key: o.key ?? '', error: o.error, cause: o.cause });
-      if (o.status === 'skipped') cx.emit({ type: 'stage-skipped', ...base, reason: o.reason, cause: o.cause });
-      return o;
-    }));
-  }
+  /** The instance's outcome, its failure or skip reported. */
+  const reported = (inst: PlannedInstance, steps: Promise<Outcome>): Promise<Outcome> => steps.catch((e: unknown): Outcome => {
+    const error = e instanceof Error ? e.message : String(e);
+    if (cx.signal.aborted) return interrupted(error);
+    const cause: FailureCause = e instanceof RemoteUnavailable ? { kind: 'store-error', message: error } : { kind: 'engine-error', message: error };
+    return { status: 'failed', error, cause };
+  }).then((o) => {
+    const base = { runId, instance: inst.name, time: Date.now() };
+    if (o.status === 'failed') cx.emit({ type: 'stage-failed', ...base, key: o.key ?? '', error: o.error, cause: o.cause });
+    if (o.status === 'skipped') cx.emit({ type: 'stage-skipped', ...base, reason: o.reason, cause: o.cause });
+    return o;
+  });
+
+  for (const inst of plan.instances) promises.set(inst.name, reported(inst, instanceSteps(inst)));
   const outcomes = new Map<string, Outcome>();
   for (const [name, p] of promises) outcomes.set(name, await p);
+  for (const [name, p] of recomputed) outcomes.set(name, await p);
   const counts = { computed: 0, cached: 0, failed: 0, skipped: 0 };
   for (const o of outcomes.values()) counts[o.status]++;
   const status = cx.signal.aborted ? 'KILLED' : counts.failed > 0 || counts.skipped > 0 ? 'FAILED' : 'FINISHED';

@@ -53,6 +53,18 @@ export interface Executor {
   close?(): Promise<void>;
 }
 
+/**
+ * An instance could not read some of its inputs: their entries turned out corrupt or missing
+ * where they were fetched (and were set aside). The scheduler recomputes those upstream instances
+ * and runs this one again.
+ */
+export class InputUnavailable extends Error {
+  override name = 'InputUnavailable';
+  constructor(readonly instances: string[], message: string) {
+    super(message);
+  }
+}
+
 /** Today's executor, the default: worker threads (or this thread) on this machine; resources are not enforced. */
 export function localExecutor(isolation: Isolation = 'worker'): Executor {
   return {

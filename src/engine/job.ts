@@ -10,6 +10,8 @@ import { decodeTable, encodeTable } from '../store/arrow-io.js';
 import { sha256 } from '../store/digest.js';
 import { writeFileDurable } from '../store/fs-atomic.js';
 import type { ManifestOutput } from '../store/store.js';
+import type { RemoteSpec } from '../store/remote.js';
+import type { Checkpointer } from '../store/checkpoint.js';
 import { isFileOutput, type InputArtifact, type StageKind } from './stage.js';
 
 export type InputItem = Omit<InputArtifact, 'table' | 'bytes'>;
@@ -25,6 +27,8 @@ export interface StageJob {
   inputs: Record<string, { many: boolean; items: InputItem[] }>;
   tmpDir: string;
   checkpointDir: string;
+  /** With a remote store, checkpoints are pushed there too, so another node can resume the instance. */
+  remote?: RemoteSpec;
 }
 
 export interface StageJobResult {
@@ -56,6 +60,13 @@ function artifact(item: InputItem): InputArtifact {
   };
 }
 
+async function checkpointerFor(job: StageJob): Promise<Checkpointer> {
+  if (!job.remote) return new DirCheckpointer(job.checkpointDir);
+  // Loaded only here: a run without a remote store never loads the S3 client.
+  const [{ RemoteStore }, { SyncedCheckpointer }] = await Promise.all([import('../store/remote.js'), import('../store/remote-checkpoint.js')]);
+  return new SyncedCheckpointer(job.checkpointDir, new RemoteStore(job.remote), job.cacheKey);
+}
+
 export async function runStageJob(job: StageJob, emit: (m: JobMessage) => void, signal: AbortSignal): Promise<StageJobResult> {
   const mod = (await import(job.moduleUrl)) as { default: StageKind };
   const stage = mod.default;
@@ -65,7 +76,7 @@ export async function runStageJob(job: StageJob, emit: (m: JobMessage) => void, 
     throw new Error(`stage ${stage.kind} changed while the run was in progress (planned version ${job.version}, loaded ${stage.version}); run again`);
   }
   const recorded: Record<string, unknown> = {};
-  const checkpoints = new DirCheckpointer(job.checkpointDir);
+  const checkpoints = await checkpointerFor(job);
   let resumedFromStep: number | undefined;
   let lastProgress = 0;
   const scratchDir = join(job.tmpDir, '.scratch');

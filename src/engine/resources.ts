@@ -17,6 +17,8 @@ export interface Resources {
   gpus: number;
   /** Bytes of memory to reserve; undefined: the scheduler's default (no reservation). */
   memoryBytes?: number;
+  /** Named resources of the cluster's nodes (Ray custom resources), e.g. { large_disk: 1 }. */
+  custom?: Record<string, number>;
 }
 
 export const DEFAULT_RESOURCES: Resources = { cpus: 1, gpus: 0 };
@@ -52,6 +54,10 @@ export function checkResources(decl: ResourcesDecl | undefined, path: (string | 
       d.error(`${what}${field} must be a ${field === 'cpus' ? 'positive' : 'non-negative'} number, got ${JSON.stringify(v)}`, [...path, field]);
     } else out[field] = v;
   }
+  for (const [name, v] of Object.entries(decl.custom ?? {})) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) d.error(`${what}custom resource ${name} must be a positive number, got ${JSON.stringify(v)}`, [...path, 'custom', name]);
+    else (out.custom ??= {})[name] = v;
+  }
   if (decl.memory !== undefined) {
     const bytes = parseMemory(decl.memory);
     if (typeof bytes === 'string') d.error(`${what}${bytes}`, [...path, 'memory']);
@@ -63,7 +69,7 @@ export function checkResources(decl: ResourcesDecl | undefined, path: (string | 
 /** The stage's declaration over the kind's over the defaults. */
 export function mergeResources(...layers: (Partial<Resources> | undefined)[]): Resources {
   const out: Resources = { ...DEFAULT_RESOURCES };
-  for (const l of layers) if (l) for (const [k, v] of Object.entries(l)) if (v !== undefined) (out as unknown as Record<string, number>)[k] = v;
+  for (const l of layers) if (l) for (const [k, v] of Object.entries(l)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = k === 'custom' ? { ...out.custom, ...(v as object) } : v;
   return out;
 }
 

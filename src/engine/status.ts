@@ -3,6 +3,7 @@
  * by comparison with the last run of this pipeline) / missing / pending on upstream work.
  */
 import { lockHeld, readHolder } from '../store/lock.js';
+import type { RemoteStore } from '../store/remote.js';
 import type { Manifest, PipelineState, PipelineStateInstance, Store } from '../store/store.js';
 import { codeChanges } from './code-identity.js';
 import { canonicalJson, fingerprint, type Fingerprint } from './fingerprint.js';
@@ -17,7 +18,18 @@ export interface InstanceStatus {
   reasons: string[];
 }
 
-export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
+/**
+ * What is known of a remote store for one status pass: its entry keys (one listing) and the
+ * manifests fetched so far. Keys whose manifest a pass needed but did not have go to `wanted`.
+ */
+export interface RemoteView {
+  url: string;
+  keys: Set<string>;
+  manifests: Map<string, Manifest | null>;
+  wanted: Set<string>;
+}
+
+export function computeStatus(plan: Plan, store: Store, remote?: RemoteView): InstanceStatus[] {
   const previous = store.readPipelineState(plan.name);
   const manifests = new Map<string, Manifest>();
   const out: InstanceStatus[] = [];
@@ -33,10 +45,15 @@ export function computeStatus(plan: Plan, store: Store): InstanceStatus[] {
       continue;
     }
     const check = store.quickCheck(k.key);
+    const fromRemote = !check.ok && remote?.keys.has(k.key) ? remote.manifests.get(k.key) : undefined;
+    if (!check.ok && remote?.keys.has(k.key) && fromRemote === undefined) remote.wanted.add(k.key);
     let s: InstanceStatus;
     if (check.ok) {
       manifests.set(inst.name, check.manifest);
       s = { instance: inst.name, state: 'cached', key: k.key, reasons: [`computed by run ${check.manifest.runId} in ${Math.round(check.manifest.durationMs / 100) / 10}s`] };
+    } else if (fromRemote) {
+      manifests.set(inst.name, fromRemote);
+      s = { instance: inst.name, state: 'cached', key: k.key, reasons: [`in the remote store ${remote!.url} (computed by run ${fromRemote.runId} on ${fromRemote.host} in ${Math.round(fromRemote.durationMs / 100) / 10}s)`] };
     } else if (lockHeld(store.lockPath(k.key))) {
       s = { instance: inst.name, state: 'running', key: k.key, reasons: [`being computed by run ${readHolder(store.lockPath(k.key))?.runId ?? '?'}`] };
     } else if (check.exists) {
@@ -96,4 +113,16 @@ export function pipelineStateOf(plan: Plan, manifests: Map<string, Manifest>): P
     };
   }
   return { pipeline: plan.name, file: plan.file, updatedAt: new Date().toISOString(), instances };
+}
+
+/** Status against the local store and a remote one: the remote is listed once, and manifests are fetched level by level as downstream keys become known. */
+export async function computeStatusWithRemote(plan: Plan, store: Store, remote: RemoteStore): Promise<InstanceStatus[]> {
+  const view: RemoteView = { url: remote.url, keys: await remote.listEntryKeys(), manifests: new Map(), wanted: new Set() };
+  for (;;) {
+    const statuses = computeStatus(plan, store, view);
+    if (view.wanted.size === 0) return statuses;
+    const wanted = [...view.wanted];
+    view.wanted.clear();
+    await Promise.all(wanted.map(async (k) => view.manifests.set(k, await remote.readManifest(k))));
+  }
 }

@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import { DirCheckpointer } from '../store/checkpoint.js';
 import { removeQuietly } from '../store/fs-atomic.js';
 import { acquireLock, type HeldLock } from '../store/lock.js';
+import type { RemoteStore } from '../store/remote.js';
 import type { Manifest, Store } from '../store/store.js';
 import { codeChanges, codeIdentity, type CodeIdentity } from './code-identity.js';
 import type { EngineEvent, FailureCause, OutputInfo, SkipCause } from './events.js';
 import { fingerprint, type Fingerprint } from './fingerprint.js';
-import type { Executor, Finished, InstanceTask, ManifestDraft } from './executor.js';
+import { InputUnavailable, type Executor, type Finished, type InstanceTask, type ManifestDraft } from './executor.js';
 import type { JobMessage, StageJob, StageJobResult } from './job.js';
 import type { PlannedInstance } from './plan.js';
 import { WorkerCrash } from './run-stage.js';
@@ -39,6 +40,8 @@ export interface RunContext {
   store: Store;
   /** Where instances run (executor.ts). */
   executor: Executor;
+  /** The shared remote store, when there is one: a hit there is a hit here; results are pushed there. */
+  remote?: RemoteStore;
   signal: AbortSignal;
   /** Instances recomputed even when cached. */
   force: Set<string>;
@@ -63,7 +66,7 @@ const failed = (cause: FailureCause, error: string, key?: string): Outcome => ({
  * Step 1. `manifests` holds the committed upstream instances' manifests; `code` is the kind's code
  * identity (the plan's, or the current one when the instance is about to run: see currentCode).
  */
-export function lookup(cx: RunContext, inst: PlannedInstance, manifests: Map<string, Manifest>, code: CodeIdentity = inst.code): Outcome | Miss {
+export async function lookup(cx: RunContext, inst: PlannedInstance, manifests: Map<string, Manifest>, code: CodeIdentity = inst.code): Promise<Outcome | Miss> {
   const fp = fingerprint(inst, (n) => manifests.get(n), code);
   if (!fp) {
     const missing = Object.values(inst.inputs).flatMap((b) => b.refs).filter((r) => !manifests.get(r.instance)?.outputs[r.output]).map((r) => `${r.instance}.${r.output}`);
@@ -76,7 +79,7 @@ export function lookup(cx: RunContext, inst: PlannedInstance, manifests: Map<str
     }
   }
   const upstreamKeys = Object.fromEntries(inst.needs.map((n) => [n, manifests.get(n)!.key]));
-  return (!cx.force.has(inst.name) && cachedEntry(cx, inst, fp.key)) || { fingerprint: fp, code, upstreamKeys };
+  return (!cx.force.has(inst.name) && (await cachedEntry(cx, inst, fp.key))) || { fingerprint: fp, code, upstreamKeys };
 }
 
 /**
@@ -91,24 +94,62 @@ export function currentCode(cx: RunContext, inst: PlannedInstance, miss: Miss): 
   return code;
 }
 
-/** The verified entry under `key` as a cache hit, or null; a damaged entry is set aside. */
-export function cachedEntry(cx: RunContext, inst: PlannedInstance, key: string): Outcome | null {
+/**
+ * The verified local entry under `key`, else the remote's, as a cache hit; or null. A damaged
+ * local entry is set aside. A remote hit is not downloaded here: its blobs are fetched (and
+ * verified) when an instance on this machine reads them.
+ */
+export async function cachedEntry(cx: RunContext, inst: PlannedInstance, key: string): Promise<Outcome | null> {
   const v = cx.store.verify(key);
-  if (v.ok) {
-    cx.emit({ type: 'stage-cached', runId: cx.runId, instance: inst.name, key, time: Date.now(), computedByRun: v.manifest.runId, summary: v.manifest.summary, outputs: outputsInfo(cx.store, key, v.manifest), recorded: v.manifest.recorded });
-    return { status: 'cached', key, manifest: v.manifest };
-  }
+  if (v.ok) return hit(cx, inst, key, v.manifest);
   if (v.exists) {
     log(cx, inst, `cache entry ${key.slice(0, 12)} is damaged (${v.reason}); recomputing`);
     cx.store.quarantine(key);
   }
-  return null;
+  const remote = cx.remote ? await cx.remote.readManifest(key) : null;
+  return remote ? hit(cx, inst, key, remote) : null;
 }
 
-/** Step 2: waits while another live process computes the same entry. */
-export function lock(cx: RunContext, inst: PlannedInstance, key: string): Promise<HeldLock> {
-  return acquireLock(cx.store.lockPath(key), cx.runId, cx.signal, (holder) =>
+function hit(cx: RunContext, inst: PlannedInstance, key: string, m: Manifest): Outcome {
+  cx.emit({ type: 'stage-cached', runId: cx.runId, instance: inst.name, key, time: Date.now(), computedByRun: m.runId, summary: m.summary, outputs: outputsInfo(cx.store, key, m), recorded: m.recorded });
+  return { status: 'cached', key, manifest: m };
+}
+
+/** Step 2: waits while another live process (here, or anywhere sharing the remote store) computes the same entry. */
+export async function lock(cx: RunContext, inst: PlannedInstance, key: string): Promise<HeldLock> {
+  const local = await acquireLock(cx.store.lockPath(key), cx.runId, cx.signal, (holder) =>
     log(cx, inst, `waiting: run ${holder?.runId ?? '?'} (pid ${holder?.pid ?? '?'}) is computing this entry`));
+  if (!cx.remote) return local;
+  try {
+    const { acquireRemoteLock } = await import('../store/remote-lock.js');
+    const remote = await acquireRemoteLock(cx.remote, key, cx.runId, cx.signal, (holder) =>
+      log(cx, inst, `waiting: run ${holder?.runId ?? '?'} on ${holder?.host ?? '?'} is computing this entry (remote lock)`));
+    return { release: () => { remote.release(); local.release(); } };
+  } catch (e) {
+    local.release();
+    throw e;
+  }
+}
+
+/**
+ * Before a local run: the upstream entries this instance reads, fetched from the remote store when
+ * they are only there. A blob that fails its digest check sets the remote entry aside and throws
+ * InputUnavailable naming the upstream instances, which the scheduler recomputes.
+ */
+async function fetchInputs(cx: RunContext, miss: Miss): Promise<void> {
+  if (!cx.remote) return;
+  const { fetchEntry } = await import('../store/remote-sync.js');
+  const { CorruptBlob } = await import('../store/remote.js');
+  const bad: string[] = [];
+  for (const [instance, key] of Object.entries(miss.upstreamKeys)) {
+    try {
+      await fetchEntry(cx.store, cx.remote, key);
+    } catch (e) {
+      if (!(e instanceof CorruptBlob)) throw e;
+      bad.push(instance);
+    }
+  }
+  if (bad.length) throw new InputUnavailable(bad, `input entries of ${bad.join(', ')} were corrupt or missing in ${cx.remote.describe()}`);
 }
 
 /** What the run step hands to the commit step. */
@@ -122,19 +163,22 @@ export interface Ran {
 export async function run(cx: RunContext, inst: PlannedInstance, miss: Miss): Promise<Ran | Outcome> {
   const key = miss.fingerprint.key;
   const checkpointDir = cx.store.checkpointDir(key);
+  // Inputs that live only on the remote come here first (a remote executor's node fetches its own).
+  if (!cx.executor.remote) await fetchInputs(cx, miss);
   const started = Date.now();
   cx.emit({ type: 'stage-start', runId: cx.runId, instance: inst.name, key, time: started, resumedFromStep: new DirCheckpointer(checkpointDir).latestStep() });
   const tmpDir = cx.store.newTempDir(inst.name);
   const job: StageJob = {
     moduleUrl: inst.resolved.moduleUrl, version: inst.resolved.kind.version, instance: inst.name, cacheKey: key, params: inst.params, seed: inst.seed,
     inputs: Object.fromEntries(Object.entries(inst.inputs).map(([n, b]) => [n, { many: b.many, items: miss.fingerprint.items[n]! }])),
-    tmpDir, checkpointDir,
+    tmpDir, checkpointDir, ...(cx.remote ? { remote: cx.remote.spec } : {}),
   };
   const task: InstanceTask = { job, resources: inst.resources, runId: cx.runId, manifest: manifestDraft(cx, inst, miss), upstreamKeys: miss.upstreamKeys };
   try {
     return { tmpDir, started, finished: await cx.executor.submit(task, (m) => relay(cx, inst, m), cx.signal) };
   } catch (e) {
     removeQuietly(tmpDir);
+    if (e instanceof InputUnavailable) throw e; // a remote node found them corrupt: the scheduler recomputes them
     const error = e instanceof Error ? e.message : String(e);
     if (cx.signal.aborted) return interrupted(error);
     return failed(e instanceof WorkerCrash ? { kind: 'worker-crashed', message: error } : { kind: 'stage-error', message: error }, error, key);
@@ -161,8 +205,12 @@ export function completeManifest(draft: ManifestDraft, result: StageJobResult, r
   };
 }
 
-/** Step 4: files the result under its key; the checkpoints of the finished entry go. */
-export function commit(cx: RunContext, inst: PlannedInstance, miss: Miss, ran: Ran): Outcome {
+/**
+ * Step 4: files the result under its key and pushes it to the remote store (blobs, then the
+ * manifest: first writer wins); the checkpoints of the finished entry go. A push that fails loses
+ * nothing: the entry is stored here and `pipeline push` sends it later.
+ */
+export async function commit(cx: RunContext, inst: PlannedInstance, miss: Miss, ran: Ran): Promise<Outcome> {
   const key = miss.fingerprint.key;
   if (ran.finished.kind === 'committed') {
     // A cluster executor committed the result to the remote store where it ran.
@@ -183,8 +231,21 @@ export function commit(cx: RunContext, inst: PlannedInstance, miss: Miss, ran: R
     return failed({ kind: 'store-error', message: error }, error, key);
   }
   removeQuietly(cx.store.checkpointDir(key));
+  if (cx.remote) await push(cx, inst, key);
   cx.emit({ type: 'stage-done', runId: cx.runId, instance: inst.name, key, time: finished, durationMs: finished - ran.started, summary: result.summary, outputs: outputsInfo(cx.store, key, manifest), recorded: result.recorded });
   return { status: 'computed', key, manifest };
+}
+
+async function push(cx: RunContext, inst: PlannedInstance, key: string): Promise<void> {
+  const remote = cx.remote!;
+  try {
+    const { pushEntry } = await import('../store/remote-sync.js');
+    const { removeRemoteCheckpoints } = await import('../store/remote-checkpoint.js');
+    if ((await pushEntry(cx.store, remote, key)) === 'exists') log(cx, inst, `the remote store already had entry ${key.slice(0, 12)} (another run committed it first); keeping its copy there`);
+    await removeRemoteCheckpoints(remote, key);
+  } catch (e) {
+    log(cx, inst, `not pushed to the remote store (${e instanceof Error ? e.message : String(e)}); the entry is kept here: run 'pipeline push' later`);
+  }
 }
 
 function relay(cx: RunContext, inst: PlannedInstance, m: JobMessage): void {

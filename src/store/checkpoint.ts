@@ -79,6 +79,15 @@ export class DirCheckpointer implements Checkpointer {
     return null;
   }
 
+  /** Moves a complete checkpoint directory (e.g. fetched from a remote store) into place as step `step`. */
+  async adopt(dir: string, step: number): Promise<void> {
+    fsyncDir(dir);
+    const dest = join(this.dir, `step-${String(step).padStart(12, '0')}`);
+    removeQuietly(dest);
+    renameDurable(dir, dest);
+    for (const old of this.stepDirs().slice(KEEP)) removeQuietly(join(this.dir, old));
+  }
+
   async save(state: CheckpointState): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -57,18 +57,26 @@ export async function acquireLock(path: string, runId: string, signal: AbortSign
     if (!told) { onWait?.(readHolder(path)); told = true; }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const beat = setInterval(() => {
-    const now = new Date();
-    try { utimesSync(path, now, now); } catch { /* lock removed under us; release() copes */ }
-  }, HEARTBEAT_MS);
-  beat.unref();
+  return heartbeatLock(
+    () => {
+      const now = new Date();
+      try { utimesSync(path, now, now); } catch { /* lock removed under us; release() copes */ }
+    },
+    () => { try { unlinkSync(path); } catch { /* already gone */ } },
+  );
+}
+
+/** A held lock that `beat`s every HEARTBEAT_MS until released once, when `remove` ends it. */
+export function heartbeatLock(beat: () => void, remove: () => void): HeldLock {
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  timer.unref();
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
-      clearInterval(beat);
-      try { unlinkSync(path); } catch { /* already gone */ }
+      clearInterval(timer);
+      remove();
     },
   };
 }

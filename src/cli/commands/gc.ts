@@ -4,7 +4,8 @@ import type { Command } from '../command.js';
 import { wantsHelp } from '../command.js';
 import { parse, planOrReport } from '../common.js';
 import { ExitCode } from '../../engine/errors.js';
-import { computeStatus } from '../../engine/status.js';
+import { computeStatus, computeStatusWithRemote } from '../../engine/status.js';
+import { remoteFor, remoteOptions, remoteOptionsHelp } from '../cluster-options.js';
 import { removeQuietly } from '../../store/fs-atomic.js';
 import { Store } from '../../store/store.js';
 
@@ -17,7 +18,10 @@ of any pipeline recorded in the store. Also clears trash/ and temp dirs of dead 
 options:
   --store dir       artifact store (default ./artifacts)
   --dry-run, -n     list what would be removed, remove nothing
-  --checkpoints     also remove checkpoints of unfinished stages`;
+  --checkpoints     also remove checkpoints of unfinished stages
+${remoteOptionsHelp}
+                    collect the remote store too: entries not referenced (by the given pipelines,
+                    else by the last runs recorded there), then blobs no remaining entry names`;
 
 const command: Command = {
   name: 'gc',
@@ -25,7 +29,9 @@ const command: Command = {
   usage,
   async run(argv) {
     if (wantsHelp(argv)) { console.log(usage); return ExitCode.ok; }
-    const { values, positionals } = parse(argv, { store: { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' }, checkpoints: { type: 'boolean' }, help: { type: 'boolean' } }, usage);
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' }, checkpoints: { type: 'boolean' }, ...remoteOptions, help: { type: 'boolean' } }, usage);
+    const remote = await remoteFor(null, values);
+    const remoteKeep = new Set<string>();
     const keep = new Set<string>();
     let storeDir = values.store ?? 'artifacts';
     for (const file of positionals) {
@@ -33,6 +39,7 @@ const command: Command = {
       if (typeof plan === 'number') return plan;
       storeDir = plan.storeDir;
       for (const s of computeStatus(plan, new Store(plan.storeDir))) if (s.key) keep.add(s.key);
+      if (remote) for (const s of await computeStatusWithRemote(plan, new Store(plan.storeDir), remote)) if (s.key) remoteKeep.add(s.key);
     }
     const store = new Store(storeDir);
     if (positionals.length === 0) for (const st of store.listPipelineStates()) for (const i of Object.values(st.instances)) keep.add(i.key);
@@ -54,6 +61,19 @@ const command: Command = {
       if (!dry) removeQuietly(p);
     }
     console.log(`${dry ? 'dry run: would remove' : 'removed'} ${count} entries (${(bytes / 1e6).toFixed(1)} MB) and ${extra.length} temp/trash/checkpoint dirs; kept ${keep.size} referenced entries`);
+    if (remote) {
+      const { remoteGc, remotePipelineKeys } = await import('../../store/remote-gc.js');
+      try {
+        if (positionals.length === 0) for (const k of await remotePipelineKeys(remote)) remoteKeep.add(k);
+        const r = await remoteGc(remote, remoteKeep, dry, (l) => console.log(l));
+        console.log(`remote ${remote.describe()}: ${dry ? 'would remove' : 'removed'} ${r.entries} entries, ${r.blobs} blobs (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.other} trash/task/checkpoint objects; kept ${r.kept} referenced entries`);
+      } catch (e) {
+        console.error(`pipeline gc: ${(e as Error).message}`);
+        return ExitCode.stageFailed;
+      } finally {
+        remote.close();
+      }
+    }
     return ExitCode.ok;
   },
 };

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fetchEntry } from '../../store/remote-sync.js';
 import type { Command } from '../command.js';
 import { wantsHelp } from '../command.js';
 import { formatDuration, parse, planOptions, planOptionsHelp, planOrReport, selectInstances, UsageError } from '../common.js';
@@ -6,7 +7,11 @@ import { ancestors, descendants, restrict } from '../../engine/graph.js';
 import { ExitCode } from '../../engine/errors.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { execute, newRunId, type Outcome } from '../../engine/execute.js';
-import { computeStatus, pipelineStateOf } from '../../engine/status.js';
+import { computeStatus, computeStatusWithRemote, pipelineStateOf } from '../../engine/status.js';
+import type { Executor } from '../../engine/executor.js';
+import type { RemoteStore } from '../../store/remote.js';
+import { RemoteUnavailable } from '../../store/remote-errors.js';
+import { executorFor, executorOptions, executorOptionsHelp, probeRemote, remoteFor, remoteOptions, remoteOptionsHelp } from '../cluster-options.js';
 import { Store, type Manifest } from '../../store/store.js';
 import { plainRenderer } from '../render/plain.js';
 import { listrRenderer } from '../render/listr.js';
@@ -28,6 +33,8 @@ ${planOptionsHelp}
   --inline                      run stages in this process instead of worker threads (debugging)
   --plain                       line-by-line output even on a terminal
   --no-tracking                 journal only; do not push to MLflow during the run
+${executorOptionsHelp}
+${remoteOptionsHelp}
 
 exit codes: 0 all stages succeeded, 1 a stage failed (or was skipped), 2 invalid pipeline or usage, 130 interrupted`;
 
@@ -49,6 +56,8 @@ const command: Command = {
         inline: { type: 'boolean' },
         plain: { type: 'boolean' },
         'no-tracking': { type: 'boolean' },
+        ...executorOptions,
+        ...remoteOptions,
       }, usage);
     } catch (e) {
       console.error((e as Error).message);
@@ -70,9 +79,20 @@ const command: Command = {
     const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) { console.error(`--jobs must be a positive integer, got ${values.jobs}`); return ExitCode.invalid; }
     const store = new Store(plan.storeDir);
+    let remote: RemoteStore | undefined;
+    let executor: Executor;
+    try {
+      remote = await remoteFor(plan, values);
+      if (remote) await probeRemote(remote);
+      executor = await executorFor(plan, values, remote, values.inline ? 'inline' : 'worker');
+    } catch (e) {
+      if (e instanceof UsageError) { console.error(e.message); return ExitCode.invalid; }
+      console.error(`${e instanceof RemoteUnavailable ? '' : 'pipeline run: '}${(e as Error).message}\nnothing was run; the local store ${plan.storeDir} is untouched`);
+      return ExitCode.stageFailed;
+    }
 
     if (values['dry-run']) {
-      const statuses = computeStatus(plan, store).map((s) => (force.has(s.instance) && s.state === 'cached' ? { ...s, state: 'stale' as const, reasons: ['forced'] } : s));
+      const statuses = (remote ? await computeStatusWithRemote(plan, store, remote) : computeStatus(plan, store)).map((s) => (force.has(s.instance) && s.state === 'cached' ? { ...s, state: 'stale' as const, reasons: ['forced'] } : s));
       printStatus(plan, statuses);
       const todo = statuses.filter((s) => s.state !== 'cached').length;
       console.log(`\ndry run: ${todo} of ${statuses.length} instances would be computed; nothing was run`);
@@ -96,24 +116,33 @@ const command: Command = {
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
     const started = Date.now();
-    const textSummaries: string[] = [];
-    const reports: string[] = [];
+    // Text summaries and reports to show at the end; a remote-only entry is fetched for them.
+    const shown: { key: string; path: string; kind: 'summary' | 'report' }[] = [];
     const emit = (e: EngineEvent) => {
       render(e);
       tracking.listener(e);
       if (e.type === 'stage-done' || e.type === 'stage-cached') {
         for (const o of e.outputs) {
-          if (o.ext === 'txt' && o.name.endsWith('summary')) textSummaries.push(readFileSync(o.path, 'utf8'));
-          if (o.ext === 'html') reports.push(o.path);
+          if (o.ext === 'txt' && o.name.endsWith('summary')) shown.push({ key: e.key, path: o.path, kind: 'summary' });
+          if (o.ext === 'html') shown.push({ key: e.key, path: o.path, kind: 'report' });
         }
       }
     };
     let result;
     try {
-      result = await execute(plan, { runId, store, emit, signal: controller.signal, jobs, force, isolation: values.inline ? 'inline' : 'worker' });
+      result = await execute(plan, { runId, store, emit, signal: controller.signal, jobs, force, executor, remote });
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      await executor.close?.();
+    }
+    const textSummaries: string[] = [];
+    const reports: string[] = [];
+    for (const s of shown) {
+      if (!existsSync(s.path) && remote) await fetchEntry(store, remote, s.key).catch(() => undefined);
+      if (!existsSync(s.path)) continue;
+      if (s.kind === 'summary') textSummaries.push(readFileSync(s.path, 'utf8'));
+      else reports.push(s.path);
     }
     await renderer?.finished();
     const manifests = new Map<string, Manifest>();
@@ -121,6 +150,11 @@ const command: Command = {
     const previous = store.readPipelineState(plan.name);
     const state = pipelineStateOf(plan, manifests);
     store.writePipelineState(plan.name, { ...state, instances: { ...(previous?.instances ?? {}), ...state.instances } });
+    if (remote) {
+      await remote.writeJson(`pipelines/${plan.name}.json`, { ...state, instances: { ...(previous?.instances ?? {}), ...state.instances } })
+        .catch((e: unknown) => console.error(`warning: the run's record was not pushed to ${remote!.describe()}: ${(e as Error).message}`));
+      remote.close();
+    }
     const sync = await tracking.finish();
 
     const failed = [...result.outcomes].filter((e): e is [string, Extract<Outcome, { status: 'failed' }>] => e[1].status === 'failed');

@@ -3,7 +3,8 @@ import { wantsHelp } from '../command.js';
 import { parse, planOptions, planOptionsHelp, planOrReport } from '../common.js';
 import { ExitCode } from '../../engine/errors.js';
 import type { Plan } from '../../engine/plan.js';
-import { computeStatus, type InstanceStatus } from '../../engine/status.js';
+import { computeStatus, computeStatusWithRemote, type InstanceStatus } from '../../engine/status.js';
+import { remoteFor, remoteOptions, remoteOptionsHelp } from '../cluster-options.js';
 import { Store } from '../../store/store.js';
 
 const usage = `usage: pipeline status <pipeline.yaml> [options]
@@ -13,6 +14,8 @@ Shows, per stage instance, whether it is cached, running, stale (and why) or mis
 options:
 ${planOptionsHelp}
   --json                        machine-readable output
+${remoteOptionsHelp}
+                                (an entry there counts as cached: whoever computed it)
 
 exit code: 0 everything cached, 1 something would be computed, 2 invalid pipeline`;
 
@@ -33,10 +36,19 @@ const command: Command = {
   usage,
   async run(argv) {
     if (wantsHelp(argv)) { console.log(usage); return ExitCode.ok; }
-    const { values, positionals } = parse(argv, { ...planOptions, json: { type: 'boolean' } }, usage);
+    const { values, positionals } = parse(argv, { ...planOptions, ...remoteOptions, json: { type: 'boolean' } }, usage);
     const plan = await planOrReport(positionals[0], values, usage);
     if (typeof plan === 'number') return plan;
-    const statuses = computeStatus(plan, new Store(plan.storeDir));
+    const remote = await remoteFor(plan, values);
+    let statuses: InstanceStatus[];
+    try {
+      statuses = remote ? await computeStatusWithRemote(plan, new Store(plan.storeDir), remote) : computeStatus(plan, new Store(plan.storeDir));
+    } catch (e) {
+      console.error((e as Error).message);
+      return ExitCode.stageFailed;
+    } finally {
+      remote?.close();
+    }
     if (values.json) console.log(JSON.stringify({ pipeline: plan.name, instances: statuses }, null, 2));
     else {
       printStatus(plan, statuses);
