@@ -9,7 +9,7 @@
 import { makeAntMazeVecEnv } from '../src/rl/envs/antmaze/vec-env.js';
 import { ANT_GAIT_THETA, DEFAULT_ANT_GAIT_OPTIMISER, evaluateAntController, optimiseAntGait } from '../src/rl/envs/antmaze/controller.js';
 import { generateAntMazeDataset } from '../src/rl/data/antmaze-generator.js';
-import { Rng } from '../src/rl/envs/rng.js';
+import { Rng } from '../src/rl/rng.js';
 
 const round = (x: number, d = 3): number => (Number.isFinite(x) ? +x.toFixed(d) : x);
 

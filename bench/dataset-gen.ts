@@ -7,12 +7,12 @@
 import { generateMaze2dDataset } from '../src/rl/data/maze2d-generator.js';
 import { transitionsToTable, tableToTransitions } from '../src/rl/data/dataset.js';
 import { computeCoverage } from '../src/rl/data/coverage.js';
-import { getEnvSpec } from '../src/rl/envs/registry.js';
+import { getMaze2dSpec } from '../src/rl/envs/maze2d/spec.js';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 
 const env = process.argv[2] ?? 'maze2d-umaze-v1';
 const size = Number(process.argv[3] ?? 1_000_000);
-const spec = getEnvSpec(env);
+const spec = getMaze2dSpec(env);
 
 const t0 = performance.now();
 const g = await generateMaze2dDataset({ env, size, seed: 0 });

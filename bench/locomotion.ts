@@ -5,7 +5,7 @@
  *   npx tsx bench/locomotion.ts [size=200000] [gaitIterations=40] [datasets=halfcheetah-v2:gait,cheetah-run:explore]
  */
 import { makeLocoVecEnv } from '../src/rl/envs/locomotion/vec-env.js';
-import { Rng } from '../src/rl/envs/rng.js';
+import { Rng } from '../src/rl/rng.js';
 import { generateLocomotionDataset, type LocomotionBehaviour } from '../src/rl/data/locomotion-generator.js';
 import { computeCoverage } from '../src/rl/data/coverage.js';
 

@@ -4,14 +4,14 @@
  *   npx tsx bench/rollout.ts      (or node dist/bench/rollout.js)
  * Target: 100 umaze episodes well under 10 s excluding policy time.
  */
-import { makeVecEnv } from '../src/rl/envs/vec-env.js';
+import { makeMaze2dVecEnv } from '../src/rl/envs/maze2d/vec-env.js';
 import { rollout } from '../src/rl/envs/rollout.js';
-import { Rng } from '../src/rl/envs/rng.js';
+import { Rng } from '../src/rl/rng.js';
 
 const results: Record<string, unknown> = { bench: 'rollout', node: process.version };
 
 for (const n of [1, 100]) {
-  const env = await makeVecEnv('maze2d-umaze-v1', n, 0, { autoReset: true });
+  const env = await makeMaze2dVecEnv('maze2d-umaze-v1', n, 0, { autoReset: true });
   env.reset();
   const rng = new Rng(1);
   const acts = new Float32Array(2 * n);

@@ -102,7 +102,7 @@ const stage: StageKind<Params> = {
     const { tableToTransitions } = await import('../src/rl/data/dataset.js');
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { criticFromTable } = await import('../src/rl/algos/critic.js');
-    const { Rng } = await import('../src/rl/envs/rng.js');
+    const { Rng } = await import('../src/rl/rng.js');
     const { tableFromArrays } = await import('apache-arrow');
     const { withMetadata } = await import('./lib/train-loop.js');
     const { greedyOnGrid, rowDistances, searchableGrid, finiteMean: mean } = await import('../src/rl/diagnostics/greedy.js');
@@ -191,7 +191,7 @@ const stage: StageKind<Params> = {
       const visitedInput = ctx.inputs['visited'] as InputArtifact | undefined;
       let visitedSummary: Record<string, number> = {};
       if (visitedInput) {
-        const { visitedFromColumns } = await import('../src/rl/envs/visited.js');
+        const { visitedFromColumns } = await import('../src/rl/envs/shared/visited.js');
         const { policyVsCritic } = await import('../src/rl/diagnostics/greedy.js');
         const vt = await visitedInput.table();
         const visited = visitedFromColumns((name) => (vt.getChild(name)?.toArray() as ArrayLike<number> | undefined) ?? null);

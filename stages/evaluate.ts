@@ -66,7 +66,7 @@ const stage: StageKind<Params> = {
       );
       const outputs: Record<string, import('apache-arrow').Table> = { episodes, trajectories };
       if (r.visited) {
-        const { visitedToColumns } = await import('../src/rl/envs/visited.js');
+        const { visitedToColumns } = await import('../src/rl/envs/shared/visited.js');
         outputs['visited'] = await withMetadata(tableFromArrays(visitedToColumns(r.visited)), { ...positionsMetadata(envId, frame), stride: String(r.visited.stride) });
       }
       ctx.record('policy_ms', r.policyMs);

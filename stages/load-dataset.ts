@@ -67,12 +67,12 @@ const stage: StageKind<Params> = {
   },
   async run(ctx): Promise<StageResult> {
     const p = ctx.params;
-    const [{ getAnyEnvSpec }, data, cov] = await Promise.all([
+    const [{ getEnvSpec }, data, cov] = await Promise.all([
       import('../src/rl/envs/registry.js'),
       import('../src/rl/data/dataset.js'),
       import('../src/rl/data/coverage.js'),
     ]);
-    const spec = getAnyEnvSpec(p.env);
+    const spec = getEnvSpec(p.env);
     let table;
     let transitions;
     const extraSummary: Record<string, number> = {};
@@ -178,7 +178,7 @@ const stage: StageKind<Params> = {
       if (reward === 'relabel') {
         if (p.env !== 'cheetah-run') throw new Error(`load-dataset: exorl_reward 'relabel' is implemented for cheetah-run only, not ${p.env}`);
         const { CheetahSim } = await import('../src/rl/envs/locomotion/sim.js');
-        const { runTolerance } = await import('../src/rl/envs/locomotion/specs.js');
+        const { runTolerance } = await import('../src/rl/envs/locomotion/spec.js');
         const s1 = (sim = await CheetahSim.create('cheetah-run', 1));
         relabel = (ph) => {
           s1.setState(0, ph.subarray(0, 9), ph.subarray(9, 18));

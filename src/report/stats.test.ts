@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../rl/envs/rng.js';
+import { Rng } from '../rl/rng.js';
 import { aggregate, bootstrapInterval, differenceInterval, intervalSeed, iqm, mean, quantileOfSorted, type PairedRun } from './stats.js';
 
 const FAST = { samples: 4000 };

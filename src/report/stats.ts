@@ -19,7 +19,7 @@
  * Small n: with 3 runs a percentile bootstrap has only 10 distinct resampled means and is known to
  * under-cover; the intervals say what the runs show, and how few they are is printed beside them.
  */
-import { deriveSeed, Rng } from '../rl/envs/rng.js';
+import { deriveSeed, Rng } from '../rl/rng.js';
 
 /** Bootstrap replicates per interval (rliable's default `reps`). */
 export const BOOTSTRAP_SAMPLES = 50_000;

@@ -15,7 +15,7 @@ import { mlpShapes, type MlpArch } from '../../src/rl/nn/dense.js';
 import { Policy, policyFromTable, mlpSizesFor, type PolicySpec } from '../../src/rl/algos/policy.js';
 import { Critic, qSizes, vSizes } from '../../src/rl/algos/critic.js';
 import { encodeTable, readTableFile } from '../../src/store/arrow-io.js';
-import { Rng } from '../../src/rl/envs/rng.js';
+import { Rng } from '../../src/rl/rng.js';
 import { choosePython, childEnv } from '../../src/stage-runtimes/python-env.js';
 import { runCli, tempDir, writePipeline } from '../helpers.js';
 import { PY_FIXTURES } from './helpers.js';

@@ -14,7 +14,7 @@ import { initBackend } from '../../src/rl/nn/backend.js';
 import { createIQL } from '../../src/rl/algos/iql.js';
 import { transitionsToTable, type Transitions } from '../../src/rl/data/dataset.js';
 import { tableToWeights } from '../../src/rl/nn/serialize.js';
-import { Rng } from '../../src/rl/envs/rng.js';
+import { Rng } from '../../src/rl/rng.js';
 import { encodeTable, readTableFile } from '../../src/store/arrow-io.js';
 import { choosePython, childEnv } from '../../src/stage-runtimes/python-env.js';
 import { ROOT, tempDir } from '../helpers.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Transitions } from '../data/dataset.js';
-import type { Rng } from '../envs/rng.js';
+import type { Rng } from '../rng.js';
 
 export type { Transitions };
 

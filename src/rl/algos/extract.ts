@@ -34,7 +34,7 @@
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../envs/rng.js';
+import { Rng } from '../rng.js';
 import { cosineLr, FlatAdam } from '../nn/adam.js';
 import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout, type Activation } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';

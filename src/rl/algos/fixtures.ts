@@ -2,7 +2,7 @@
  * Small synthetic datasets for tests and benchmarks (Transitions with known structure).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../envs/rng.js';
+import { Rng } from '../rng.js';
 import type { NamedArray } from '../nn/serialize.js';
 import { mlpNames, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
 import { referenceMlp as referenceMlpOfList } from '../nn/reference-mlp.js';

@@ -25,7 +25,7 @@
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../envs/rng.js';
+import { Rng } from '../rng.js';
 import { FlatAdam, polyak } from '../nn/adam.js';
 import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, sizeOf, type Activation, type MlpPass } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';

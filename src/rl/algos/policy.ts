@@ -16,7 +16,7 @@
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../envs/rng.js';
+import { Rng } from '../rng.js';
 import { archFromMetadata, archMetadata, mlpInfer, mlpNames, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
 import { readMetadata, readMlpWeights, requireWeight, tableToWeights, weightsToTable } from '../nn/serialize.js';
 import { normalizeObs, obsNormFromMetadata, obsNormMetadata, type ObsNorm } from './obs-norm.js';

@@ -21,8 +21,8 @@
  *    observation row.
  * Deterministic given the parameters. The controller's θ and its source are part of the result.
  */
-import { Rng, deriveSeed } from '../envs/rng.js';
-import { getAntMazeSpec } from '../envs/antmaze/specs.js';
+import { Rng, deriveSeed } from '../rng.js';
+import { getAntMazeSpec } from '../envs/antmaze/spec.js';
 import { AntMazeSim, ANT_NQ, ANT_NV, ANTMAZE_ACT_DIM, ANTMAZE_OBS_DIM, torsoUpZ } from '../envs/antmaze/sim.js';
 import { ANT_GAIT_THETA, AntMazeController, DEFAULT_ANT_GAIT_OPTIMISER, optimiseAntGait, type AntGaitOptimiserResult } from '../envs/antmaze/controller.js';
 import type { Transitions } from './dataset.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeCoverage, episodeRanges } from './coverage.js';
-import { getLayout } from '../envs/maze.js';
+import { getLayout } from '../envs/maze2d/layout.js';
 import type { Transitions } from './dataset.js';
 
 function make(actions: number[][], pos: number[][], rewards: number[], timeouts: number[]): Transitions {

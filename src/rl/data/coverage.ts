@@ -7,7 +7,7 @@
  * a flag form a last (partial) episode.
  */
 import { Field, Float32, Float64, Int32, makeData, RecordBatch, Schema, Struct, Table, Uint8, type Data, type DataType } from 'apache-arrow';
-import { physicalCell, type MazeLayout } from '../envs/maze.js';
+import { physicalCell, type MazeLayout } from '../envs/maze2d/layout.js';
 import type { Transitions } from './dataset.js';
 
 export interface CoverageOptions {

@@ -129,7 +129,7 @@ test('generate antmaze-umaze-v2: the goal-reaching ant data with D4RL terminals,
 test('source exorl: a directory of episode .npz files recorded on cheetah-run; rewards relabelled from physics match the env', async () => {
   const { makeLocoVecEnv } = await import('../envs/locomotion/vec-env.js');
   const { writeNpz } = await import('./npz.js');
-  const { Rng } = await import('../envs/rng.js');
+  const { Rng } = await import('../rng.js');
   const buf = join(dir, 'exorl-buffer');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(buf, { recursive: true });

@@ -24,8 +24,8 @@
  * The optimised gait parameters and their held-out return are part of the result (and recorded in
  * the table metadata by the load-dataset stage). Gait optimisations are memoised per process.
  */
-import { Rng, deriveSeed } from '../envs/rng.js';
-import { getLocomotionSpec, type LocomotionEnvSpec } from '../envs/locomotion/specs.js';
+import { Rng, deriveSeed } from '../rng.js';
+import { getLocomotionSpec, type LocomotionEnvSpec } from '../envs/locomotion/spec.js';
 import { CheetahSim } from '../envs/locomotion/sim.js';
 import { DEFAULT_GAIT_OPTIMISER, evaluateGaits, gaitAction, optimiseGait, type GaitOptimiserParams } from '../envs/locomotion/gait.js';
 import type { Transitions } from './dataset.js';

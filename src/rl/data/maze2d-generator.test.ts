@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateMaze2dDataset } from './maze2d-generator.js';
 import { computeCoverage } from './coverage.js';
-import { getEnvSpec, mazeReward } from '../envs/registry.js';
+import { getMaze2dSpec, mazeReward } from '../envs/maze2d/spec.js';
 
 const SIZE = 60_000;
 
 test('generated umaze data has D4RL maze2d shape: edge-heavy actions, every free cell visited', async () => {
-  const spec = getEnvSpec('maze2d-umaze-v1');
+  const spec = getMaze2dSpec('maze2d-umaze-v1');
   const progress: number[] = [];
   const g = await generateMaze2dDataset(
     { env: spec.id, size: SIZE, seed: 0 },
@@ -86,7 +86,7 @@ test('generation is deterministic given the seed; options change what they shoul
 
 test('medium and large layouts: every free cell visited', async () => {
   for (const id of ['maze2d-medium-v1', 'maze2d-large-v1']) {
-    const spec = getEnvSpec(id);
+    const spec = getMaze2dSpec(id);
     const g = await generateMaze2dDataset({ env: id, size: 40_000, seed: 1 });
     const s = computeCoverage(g.transitions, { layout: spec.layout }).summary;
     console.log(`${id} 40000 transitions: cells visited ${s.cells_visited}/${s.cells_free}, edge fraction ${s.action_edge_fraction.toFixed(3)}, episodes ${s.episodes}`);

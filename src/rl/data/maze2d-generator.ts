@@ -21,10 +21,10 @@
  * the true current state (the script re-records the stale pre-step observation once), and
  * next_observations are exact (stored, not derived). Deterministic given `seed`.
  */
-import { Rng } from '../envs/rng.js';
-import { getEnvSpec, mazeReward } from '../envs/registry.js';
-import { MazeSim } from '../envs/physics.js';
-import { WaypointController } from '../envs/waypoint-controller.js';
+import { Rng } from '../rng.js';
+import { getMaze2dSpec, mazeReward } from '../envs/maze2d/spec.js';
+import { MazeSim } from '../envs/maze2d/sim.js';
+import { WaypointController } from '../envs/maze2d/waypoint-controller.js';
 import type { Transitions } from './dataset.js';
 
 export interface Maze2dGeneratorParams {
@@ -63,7 +63,7 @@ export interface GenerateOptions {
 }
 
 export async function generateMaze2dDataset(p: Maze2dGeneratorParams, opts: GenerateOptions = {}): Promise<GeneratedDataset> {
-  const spec = getEnvSpec(p.env);
+  const spec = getMaze2dSpec(p.env);
   const size = p.size;
   if (!Number.isInteger(size) || size < 1) throw new Error(`maze2d generator: size must be a positive integer, got ${size}`);
   const params: Required<Maze2dGeneratorParams> = {

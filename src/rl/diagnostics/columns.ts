@@ -2,7 +2,7 @@
  * Diagnostics results → named columns (plain typed arrays) for diagnose's tables, and their
  * summary numbers. Column names are the tables' contract with the report (src/report/maps.ts).
  */
-import type { VisitedStates } from '../envs/visited.js';
+import type { VisitedStates } from '../envs/shared/visited.js';
 import { finiteMean, type PolicyVsCritic } from './greedy.js';
 import type { PositionGrid, ValueMap } from './maze-maps.js';
 

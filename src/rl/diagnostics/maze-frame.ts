@@ -7,8 +7,8 @@
  * maze: `mazeFrameFor` returns null.
  */
 import { getAntMazeLayout, cellCentre, ANT_TORSO_Z } from '../envs/antmaze/model.js';
-import { BODY_OFFSET } from '../envs/maze.js';
-import { getAnyEnvSpec, hasEnv } from '../envs/registry.js';
+import { BODY_OFFSET } from '../envs/maze2d/layout.js';
+import { getEnvSpec, hasEnv } from '../envs/registry.js';
 
 export interface MazeFrame {
   envId: string;
@@ -34,7 +34,7 @@ export interface MazeFrame {
 /** The maze of an environment id, or null when it has none (locomotion, or an id no env is registered under). */
 export function mazeFrameFor(envId: string): MazeFrame | null {
   if (!hasEnv(envId)) return null;
-  const spec = getAnyEnvSpec(envId);
+  const spec = getEnvSpec(envId);
   if (spec.kind === 'maze2d') {
     const l = spec.layout;
     return {

@@ -29,7 +29,7 @@
  * with layerNorm. The plain ReLU net (no LayerNorm) runs exactly the kernels it always ran.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../envs/rng.js';
+import type { Rng } from '../rng.js';
 
 export type Activation = 'relu' | 'mish' | 'gelu';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'mish', 'gelu'];

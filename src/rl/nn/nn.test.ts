@@ -7,7 +7,7 @@ import { archFromMetadata, FrozenMlp, initMlp, mlpBackward, mlpForward, mlpNames
 import { referenceMlp } from './reference-mlp.js';
 import { cosineLr, FlatAdam, polyak } from './adam.js';
 import { readMetadata, tableToWeights, weightsToTable } from './serialize.js';
-import { Rng } from '../envs/rng.js';
+import { Rng } from '../rng.js';
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, label: string): void {
   assert.equal(actual.length, expected.length, `${label}: length`);

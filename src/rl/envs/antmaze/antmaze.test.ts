@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { antMazeXml, cellCentre, cellOf, getAntMazeLayout } from './model.js';
 import { AntMazeSim, ANT_NQ, torsoUpZ, torsoYaw } from './sim.js';
-import { getAntMazeSpec, isAntMazeEnv, listAntMazeEnvIds } from './specs.js';
+import { getAntMazeSpec, isAntMazeEnv, listAntMazeEnvIds } from './spec.js';
 import { makeAntMazeVecEnv } from './vec-env.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../../rng.js';
 
 const QPOS0 = [0, 0, 0.75, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 const at = (x: number, y: number, z = 0.6): number[] => [x, y, z, ...QPOS0.slice(3)];

@@ -18,9 +18,9 @@
  *    gaits. Yaw drift needs no correction: every body direction is available.
  * Deterministic given θ and the seeds.
  */
-import { refitCem } from '../cem.js';
-import { bfsDistances } from '../maze.js';
-import { Rng, deriveSeed } from '../rng.js';
+import { refitCem } from '../shared/cem.js';
+import { bfsDistances } from '../shared/grid.js';
+import { Rng, deriveSeed } from '../../rng.js';
 import { AntMazeSim, ANT_NQ, torsoUpZ, torsoYaw } from './sim.js';
 import { cellCentre, cellOf, isAntMazeWall, type AntMazeLayout, type AntMazeName } from './model.js';
 

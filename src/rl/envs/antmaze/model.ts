@@ -24,7 +24,7 @@
  */
 
 /** Rows top to bottom: `#` wall, `O` free, `R` reset (start) cell, `G` goal cell. */
-import { isWall } from '../maze.js';
+import { isWall } from '../shared/grid.js';
 
 export const ANTMAZE_LAYOUTS = {
   // D4RL maze_env.U_MAZE / U_MAZE_TEST (antmaze-umaze-v2): start (1, 1), goal (3, 1).

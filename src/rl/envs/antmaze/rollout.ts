@@ -6,10 +6,10 @@
  * (zero actions, ignored) until every episode of the chunk is done. `success` = reached the goal; `successAtEnd` is the same (the
  * episode stops there). Trajectories are the torso's world (x, y).
  */
-import { cellsAway, rolloutBounds, rolloutResult, visitedRecorder, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
-import { bfsDistances } from '../maze.js';
+import { rolloutBounds, rolloutResult, visitedRecorder, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../shared/rollout-result.js';
+import { bfsDistances, cellsAway } from '../shared/grid.js';
 import { cellOf, getAntMazeLayout } from './model.js';
-import { getAntMazeSpec } from './specs.js';
+import { getAntMazeSpec } from './spec.js';
 import { makeAntMazeVecEnv } from './vec-env.js';
 
 export async function rolloutAntMaze(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {

@@ -7,8 +7,8 @@
  * Step: ctrl = clip(a, −1, 1) (NaN → 0); mj_step × 5; reward = 1 if ‖qpos[0:2] − goal‖ ≤ 0.5.
  */
 import type { MainModule } from 'mujoco-js';
-import { compileModel, getMujoco, type MjDataLike, type MjModelLike } from '../physics.js';
-import type { Rng } from '../rng.js';
+import { compileModel, getMujoco, type MjDataLike, type MjModelLike } from '../shared/mujoco.js';
+import type { Rng } from '../../rng.js';
 import { antMazeXml, cellCentre, getAntMazeLayout, type AntMazeLayout, type AntMazeName } from './model.js';
 
 type MjData = MjDataLike;

@@ -9,8 +9,8 @@
  * with it, it is reset in place and the obs row holds the new episode's first observation (the
  * finished episode's last one is in `finalObs`).
  */
-import { Rng } from '../rng.js';
-import { getAntMazeSpec, type AntMazeEnvSpec } from './specs.js';
+import { Rng } from '../../rng.js';
+import { getAntMazeSpec, type AntMazeEnvSpec } from './spec.js';
 import { AntMazeSim, ANTMAZE_ACT_DIM, ANTMAZE_OBS_DIM } from './sim.js';
 
 export interface AntMazeStepResult {

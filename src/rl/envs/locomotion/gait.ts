@@ -10,10 +10,10 @@
  * the time step, not on the observation (on the limit cycle the phase is a function of the joint
  * state, which is what an offline learner sees). Deterministic given the seed.
  */
-import { refitCem } from '../cem.js';
-import { Rng, deriveSeed } from '../rng.js';
+import { refitCem } from '../shared/cem.js';
+import { Rng, deriveSeed } from '../../rng.js';
 import { CheetahSim } from './sim.js';
-import type { LocomotionEnvSpec, LocomotionFamily } from './specs.js';
+import type { LocomotionEnvSpec, LocomotionFamily } from './spec.js';
 
 export const GAIT_PARAM_DIM = 31;
 

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getLocomotionSpec, runTolerance } from './specs.js';
+import { getLocomotionSpec, runTolerance } from './spec.js';
 import { CheetahSim } from './sim.js';
 import { makeLocoVecEnv } from './vec-env.js';
 import { evaluateGaits, gaitAction, optimiseGait, GAIT_PARAM_DIM } from './gait.js';
 import { rollout } from '../rollout.js';
-import { getAnyEnvSpec, getEnvSpec, listEnvIds, hasEnv } from '../registry.js';
-import { Rng } from '../rng.js';
+import { getEnvSpec, listEnvIds, hasEnv } from '../registry.js';
+import { getMaze2dSpec } from '../maze2d/spec.js';
+import { Rng } from '../../rng.js';
 
 /** θ found by optimiseGait (seed 0, 40 iterations × 32 candidates × 2 episodes): held-out return ≈ 4240. */
 const HC_GAIT = [4.183, 0.908, 1.145, 0.573, 0.648, 0.938, 0.403, -1.597, 0.07, -2.372, 0.841, 0.758, -2.475, -0.033, -0.078, 0.065, -0.186, -0.075, -0.638, 0.075, 0.034, 0.287, 0.222, 0.251, 0.357, 1.72, 0.155, 1.729, -0.389, 1.14, -0.838];
@@ -21,9 +22,9 @@ test('registry: locomotion ids, normalisation, dm_control tolerance', () => {
   assert.ok(Math.abs(hc.normalizedScore(-280.178953)) < 1e-9);
   assert.ok(Math.abs(hc.normalizedScore(12135) - 100) < 1e-9);
   assert.equal(getLocomotionSpec('cheetah-run').normalizedScore(500), 50);
-  assert.equal(getAnyEnvSpec('cheetah-run').kind, 'locomotion');
-  assert.equal(getAnyEnvSpec('maze2d-umaze-v1').kind, 'maze2d');
-  assert.throws(() => getEnvSpec('halfcheetah-v2'), /not a maze2d environment/);
+  assert.equal(getEnvSpec('cheetah-run').kind, 'locomotion');
+  assert.equal(getEnvSpec('maze2d-umaze-v1').kind, 'maze2d');
+  assert.throws(() => getMaze2dSpec('halfcheetah-v2'), /unknown maze2d environment 'halfcheetah-v2'/);
   assert.equal(runTolerance(12), 1);
   assert.equal(runTolerance(10), 1);
   assert.equal(runTolerance(5), 0.5);

@@ -7,8 +7,8 @@
  * (stage summaries drop non-finite values, so no "0 % success" is reported). `trajectories` is
  * empty (the x, y trajectory plots are maze-only).
  */
-import { rolloutBounds, rolloutResult, visitedRecorder, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../rollout.js';
-import { getLocomotionSpec } from './specs.js';
+import { rolloutBounds, rolloutResult, visitedRecorder, type BatchPolicy, type RolloutOptions, type RolloutResult } from '../shared/rollout-result.js';
+import { getLocomotionSpec } from './spec.js';
 import { makeLocoVecEnv } from './vec-env.js';
 
 export async function rolloutLocomotion(envId: string, policy: BatchPolicy, opts: RolloutOptions): Promise<RolloutResult> {

@@ -12,10 +12,10 @@
  *    quantities (the speed sensor) describe the new state; reward = clip(speed/10, 0, 1).
  */
 import type { MainModule } from 'mujoco-js';
-import { compileModel, getMujoco, type MjDataLike, type MjModelLike } from '../physics.js';
-import { Rng } from '../rng.js';
+import { compileModel, getMujoco, type MjDataLike, type MjModelLike } from '../shared/mujoco.js';
+import { Rng } from '../../rng.js';
 import { DMC_CHEETAH_XML, HALF_CHEETAH_XML } from './models.js';
-import { runTolerance, type LocomotionFamily } from './specs.js';
+import { runTolerance, type LocomotionFamily } from './spec.js';
 
 interface MjData extends MjDataLike {
   readonly sensordata: Float64Array;

@@ -7,9 +7,9 @@
  * Env i draws its resets from its own PRNG stream (seed, i): deterministic given (id, n, seed)
  * and the actions.
  */
-import { Rng } from '../rng.js';
+import { Rng } from '../../rng.js';
 import { CheetahSim, LOCO_ACT_DIM, LOCO_OBS_DIM } from './sim.js';
-import { getLocomotionSpec, type LocomotionEnvSpec } from './specs.js';
+import { getLocomotionSpec, type LocomotionEnvSpec } from './spec.js';
 
 export interface LocoStepResult {
   /** n×17 observations after the step (reused buffer: copy to keep). */

@@ -1,17 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeVecEnv } from './vec-env.js';
-import { getEnvSpec } from './registry.js';
-import { distanceToWalls, isWall, physicalCell, BALL_RADIUS } from './maze.js';
-import { Rng } from './rng.js';
+import { makeMaze2dVecEnv } from './vec-env.js';
+import { getMaze2dSpec } from './spec.js';
+import { isWall } from '../shared/grid.js';
+import { distanceToWalls, physicalCell, BALL_RADIUS } from './layout.js';
+import { Rng } from '../../rng.js';
 
 test('the ball never enters a wall over long random rollouts (all layouts)', async () => {
   // Bang-bang actions held for random durations drive the ball into walls at full speed.
   const n = 32;
   const steps = 2500;
   for (const id of ['maze2d-open-v0', 'maze2d-umaze-v1', 'maze2d-medium-v1', 'maze2d-large-v1']) {
-    const spec = getEnvSpec(id);
-    const env = await makeVecEnv(id, n, 11, { autoReset: true });
+    const spec = getMaze2dSpec(id);
+    const env = await makeMaze2dVecEnv(id, n, 11, { autoReset: true });
     const rng = new Rng(5);
     const acts = new Float32Array(2 * n);
     const hold = new Int32Array(n);
@@ -52,7 +53,7 @@ test('the ball never enters a wall over long random rollouts (all layouts)', asy
 });
 
 test('dynamics: force, damping and the velocity clip behave like D4RL', async () => {
-  const env = await makeVecEnv('maze2d-open-v0', 2, 0);
+  const env = await makeMaze2dVecEnv('maze2d-open-v0', 2, 0);
   env.reset();
   // Env 0 at rest in the open maze pushed along +x for one step: a = F/m = 100 / (1000 · 4/3 π 0.1³) ≈ 23.87.
   env.setState(0, 2, 2, 0, 0);
@@ -73,10 +74,10 @@ test('dynamics: force, damping and the velocity clip behave like D4RL', async ()
 
 test('reset distribution, determinism and the time limit', async () => {
   const id = 'maze2d-umaze-v1';
-  const spec = getEnvSpec(id);
-  const a = await makeVecEnv(id, 200, 123);
-  const b = await makeVecEnv(id, 200, 123);
-  const c = await makeVecEnv(id, 200, 124);
+  const spec = getMaze2dSpec(id);
+  const a = await makeMaze2dVecEnv(id, 200, 123);
+  const b = await makeMaze2dVecEnv(id, 200, 123);
+  const c = await makeMaze2dVecEnv(id, 200, 124);
   const oa = Float32Array.from(a.reset());
   assert.deepEqual(Float32Array.from(b.reset()), oa);
   assert.notDeepEqual(Float32Array.from(c.reset()), oa);
@@ -106,7 +107,7 @@ test('reset distribution, determinism and the time limit', async () => {
 });
 
 test('autoReset starts a new episode and keeps the final observation', async () => {
-  const env = await makeVecEnv('maze2d-open-v0', 3, 9, { autoReset: true });
+  const env = await makeMaze2dVecEnv('maze2d-open-v0', 3, 9, { autoReset: true });
   env.reset();
   const acts = new Float32Array(6).fill(1);
   let r;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bfsDistances, getLayout, isWall, mazeXml, parseMaze, physicalCell, gridCell, LAYOUTS, type MazeName } from './maze.js';
-import { getEnvSpec, listEnvIds, mazeReward } from './registry.js';
+import { bfsDistances, isWall } from '../shared/grid.js';
+import { getLayout, mazeXml, parseMaze, physicalCell, gridCell, LAYOUTS, type MazeName } from './layout.js';
+import { listEnvIds } from '../registry.js';
+import { getMaze2dSpec, mazeReward } from './spec.js';
 
 test('layouts parse with D4RL cell conventions', () => {
   const u = getLayout('umaze');
@@ -52,15 +54,15 @@ test('cells, BFS distances, registry and rewards', () => {
   for (const id of ['maze2d-open-v0', 'maze2d-umaze-v1', 'maze2d-medium-v1', 'maze2d-large-v1', 'maze2d-umaze-dense-v1', 'maze2d-medium-dense-v1', 'maze2d-large-dense-v1']) {
     assert.ok(ids.includes(id), id);
   }
-  const s = getEnvSpec('maze2d-umaze-v1');
+  const s = getMaze2dSpec('maze2d-umaze-v1');
   assert.equal(s.maxEpisodeSteps, 300);
-  assert.equal(getEnvSpec('maze2d-medium-v1').maxEpisodeSteps, 600);
-  assert.equal(getEnvSpec('maze2d-large-dense-v1').maxEpisodeSteps, 800);
-  assert.equal(getEnvSpec('maze2d-open-v0').maxEpisodeSteps, 150);
+  assert.equal(getMaze2dSpec('maze2d-medium-v1').maxEpisodeSteps, 600);
+  assert.equal(getMaze2dSpec('maze2d-large-dense-v1').maxEpisodeSteps, 800);
+  assert.equal(getMaze2dSpec('maze2d-open-v0').maxEpisodeSteps, 150);
   assert.equal(s.normalizedScore(161.86), 100);
   assert.equal(s.normalizedScore(23.85), 0);
-  assert.ok(Math.abs(getEnvSpec('maze2d-large-dense-v1').normalizedScore(30.569041)) < 1e-9);
-  assert.throws(() => getEnvSpec('maze2d-nope-v1'), /unknown environment 'maze2d-nope-v1'/);
+  assert.ok(Math.abs(getMaze2dSpec('maze2d-large-dense-v1').normalizedScore(30.569041)) < 1e-9);
+  assert.throws(() => getMaze2dSpec('maze2d-nope-v1'), /unknown maze2d environment 'maze2d-nope-v1'/);
   assert.equal(mazeReward('sparse', 1.3, 1.4, 1, 1), 1);
   assert.equal(mazeReward('sparse', 1.5, 1.4, 1, 1), 0);
   assert.ok(Math.abs(mazeReward('dense', 4, 5, 1, 1) - Math.exp(-5)) < 1e-12);

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WaypointController } from './waypoint-controller.js';
-import { getLayout, isWall, type MazeName } from './maze.js';
-import { makeVecEnv } from './vec-env.js';
-import { rollout } from './rollout.js';
-import { getEnvSpec } from './registry.js';
-import { Rng } from './rng.js';
+import { isWall } from '../shared/grid.js';
+import { getLayout, type MazeName } from './layout.js';
+import { makeMaze2dVecEnv } from './vec-env.js';
+import { rollout } from '../rollout.js';
+import { getMaze2dSpec } from './spec.js';
+import { Rng } from '../../rng.js';
 
 test('plans follow shortest grid paths with jittered waypoints (umaze)', () => {
   const c = new WaypointController(getLayout('umaze'), new Rng(1));
@@ -26,7 +27,7 @@ test('the noise-free controller reaches random targets in every layout', async (
   for (const maze of ['open', 'umaze', 'medium', 'large'] as MazeName[]) {
     const id = { open: 'maze2d-open-v0', umaze: 'maze2d-umaze-v1', medium: 'maze2d-medium-v1', large: 'maze2d-large-v1' }[maze as 'open'];
     const layout = getLayout(maze);
-    const env = await makeVecEnv(id!, 1, 3);
+    const env = await makeMaze2dVecEnv(id!, 1, 3);
     const rng = new Rng(4);
     const ctrl = new WaypointController(layout, rng);
     const a = new Float32Array(2);
@@ -43,7 +44,7 @@ test('the noise-free controller reaches random targets in every layout', async (
       env.resetOne(0);
       ctrl.reset();
       for (let t = 0; t < 800; t++) {
-        if (env.t[0]! >= getEnvSpec(id!).maxEpisodeSteps - 1) {
+        if (env.t[0]! >= getMaze2dSpec(id!).maxEpisodeSteps - 1) {
           const o = env.observations();
           env.setState(0, o[0]!, o[1]!, o[2]!, o[3]!); // continue past the env's time limit
         }
@@ -71,7 +72,7 @@ test('returns match D4RL normalisation: controller ≈ ref max, random ≈ ref m
   // episodes steer straight at the goal from the new start. Random reference: uniform actions.
   const rows: string[] = [];
   for (const id of ['maze2d-umaze-v1', 'maze2d-medium-v1', 'maze2d-large-v1', 'maze2d-umaze-dense-v1', 'maze2d-medium-dense-v1', 'maze2d-large-dense-v1']) {
-    const spec = getEnvSpec(id);
+    const spec = getMaze2dSpec(id);
     const ctrlScores: number[] = [];
     const randScores: number[] = [];
     let planScore = 0;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VisitedRecorder, visitedFromColumns, visitedToColumns } from './visited.js';
-import { rollout } from './rollout.js';
+import { rollout } from '../rollout.js';
 
 test('VisitedRecorder: every stride-th step plus each final one, sorted by (episode, t), bounded', () => {
   const rec = new VisitedRecorder(2, 2, 9, 8); // 2 episodes × 10 observations, about 8 rows → stride 3

@@ -1,56 +1,13 @@
 /**
- * mujoco-js glue for the point-mass maze: one shared wasm module, one compiled MjModel per
- * layout (cached for the process), and `MazeSim` = n MjData of that model stepped in a loop.
- *
- * mujoco-js quirks handled here (DESIGN §3): views such as `d.qpos` are fetched on every access
- * (they go stale when the wasm heap grows, e.g. after creating more MjData); `loadFromXML` may
- * throw a message-less CppException or return null; models/data are freed with `.delete()`.
+ * The point-mass maze on mujoco-js: one compiled MjModel per layout (cached for the process), and
+ * `MazeSim` = n MjData of that model stepped in a loop. Wasm array views are read on every access
+ * (they go stale when the heap grows; see shared/mujoco.ts).
  */
 import type { MainModule } from 'mujoco-js';
-import { getLayout, mazeXml, type MazeName } from './maze.js';
-
-/** The subset of MjData we use (mujoco-js types array views as `any`); the sims extend it. */
-export interface MjDataLike {
-  readonly qpos: Float64Array;
-  readonly qvel: Float64Array;
-  readonly ctrl: Float64Array;
-  time: number;
-  delete(): void;
-}
-
-export interface MjModelLike {
-  readonly nq: number;
-  readonly nv: number;
-  readonly nu: number;
-  delete(): void;
-}
-
-let modulePromise: Promise<MainModule> | null = null;
-
-/** The mujoco wasm module (loaded once per process). */
-export function getMujoco(): Promise<MainModule> {
-  if (!modulePromise) {
-    modulePromise = import('mujoco-js').then((m) => (m.default as unknown as () => Promise<MainModule>)());
-  }
-  return modulePromise;
-}
+import { compileModel, getMujoco, type MjDataLike, type MjModelLike } from '../shared/mujoco.js';
+import { getLayout, mazeXml, type MazeName } from './layout.js';
 
 const models = new Map<string, MjModelLike>();
-
-/** Compiles an MJCF string; throws an Error with a useful message on failure. */
-export function compileModel(mj: MainModule, xml: string, name: string): MjModelLike {
-  const path = `/iql_${name.replace(/[^A-Za-z0-9_-]/g, '_')}.xml`;
-  (mj as unknown as { FS: { writeFile(p: string, s: string): void } }).FS.writeFile(path, xml);
-  let m: unknown;
-  try {
-    m = mj.MjModel.loadFromXML(path);
-  } catch (e) {
-    const ptr = (e as { excPtr?: unknown })?.excPtr;
-    throw new Error(`mujoco: failed to compile model '${name}' (CppException${ptr !== undefined ? ` at ${String(ptr)}` : ''})`);
-  }
-  if (!m) throw new Error(`mujoco: loadFromXML returned null for model '${name}' (malformed XML?)`);
-  return m as MjModelLike;
-}
 
 export async function getMazeModel(maze: MazeName): Promise<{ mj: MainModule; model: MjModelLike }> {
   const mj = await getMujoco();

@@ -12,8 +12,9 @@
  *    controller steers to the target cell itself.
  * Deterministic given the Rng used for the jitter.
  */
-import { bfsDistances, gridCell, isWall, NEIGHBOUR_DI, NEIGHBOUR_DJ, type MazeLayout } from './maze.js';
-import type { Rng } from './rng.js';
+import { bfsDistances, isWall, NEIGHBOUR_DI, NEIGHBOUR_DJ } from '../shared/grid.js';
+import { gridCell, type MazeLayout } from './layout.js';
+import type { Rng } from '../../rng.js';
 
 export interface WaypointControllerOptions {
   pGain?: number;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rollout } from './rollout.js';
-import { getEnvSpec } from './registry.js';
+import { rollout } from '../rollout.js';
+import { getMaze2dSpec } from './spec.js';
 
 test('rollout: one batched policy call per step, deterministic, trajectories, success', async () => {
   const id = 'maze2d-open-v0';
-  const spec = getEnvSpec(id);
+  const spec = getMaze2dSpec(id);
   let calls = 0;
   const seen: number[] = [];
   const toGoal = (obs: Float32Array, n: number) => {

@@ -12,11 +12,11 @@
  * coordinate, velocity ~ N(0, 0.1²). Env i draws from its own PRNG stream (seed, i), so results
  * are deterministic given (id, n, seed) and the sequence of actions.
  */
-import { Rng } from './rng.js';
-import { getEnvSpec, mazeReward, type EnvSpec } from './registry.js';
-import { MazeSim } from './physics.js';
+import { Rng } from '../../rng.js';
+import { MazeSim } from './sim.js';
+import { getMaze2dSpec, mazeReward, type Maze2dEnvSpec } from './spec.js';
 
-export interface VecStepResult {
+export interface Maze2dStepResult {
   /** n×4 observations after the step (x, y, vx, vy). Reused buffer: copy to keep. */
   obs: Float32Array;
   rewards: Float32Array;
@@ -26,14 +26,14 @@ export interface VecStepResult {
   finalObs: Float32Array;
 }
 
-export interface VecEnvOptions {
+export interface Maze2dVecEnvOptions {
   autoReset?: boolean;
   /** Override the evaluation target (qpos coordinates); default: the layout's goal cell. */
   target?: readonly [number, number];
 }
 
-export interface VecEnv {
-  readonly spec: EnvSpec;
+export interface Maze2dVecEnv {
+  readonly spec: Maze2dEnvSpec;
   readonly n: number;
   readonly obsDim: number;
   readonly actDim: number;
@@ -46,19 +46,19 @@ export interface VecEnv {
   resetOne(i: number): void;
   /** Sets env i's state exactly (tests, scripted starts). */
   setState(i: number, x: number, y: number, vx: number, vy: number): void;
-  step(actions: Float32Array): VecStepResult;
+  step(actions: Float32Array): Maze2dStepResult;
   /** Current n×4 observations. */
   observations(): Float32Array;
   close(): void;
 }
 
-export async function makeVecEnv(id: string, n: number, seed: number, opts: VecEnvOptions = {}): Promise<VecEnv> {
-  const spec = getEnvSpec(id);
+export async function makeMaze2dVecEnv(id: string, n: number, seed: number, opts: Maze2dVecEnvOptions = {}): Promise<Maze2dVecEnv> {
+  const spec = getMaze2dSpec(id);
   const sim = await MazeSim.create(spec.maze, n);
   return new MazeVecEnv(spec, sim, n, seed, opts);
 }
 
-class MazeVecEnv implements VecEnv {
+class MazeVecEnv implements Maze2dVecEnv {
   readonly obsDim = 4;
   readonly actDim = 2;
   readonly t: Int32Array;
@@ -72,11 +72,11 @@ class MazeVecEnv implements VecEnv {
   private readonly needsReset: Uint8Array;
 
   constructor(
-    readonly spec: EnvSpec,
+    readonly spec: Maze2dEnvSpec,
     private readonly sim: MazeSim,
     readonly n: number,
     seed: number,
-    opts: VecEnvOptions,
+    opts: Maze2dVecEnvOptions,
   ) {
     this.rngs = Array.from({ length: n }, (_, i) => new Rng(seed, i));
     this.obs = new Float32Array(4 * n);
@@ -125,7 +125,7 @@ class MazeVecEnv implements VecEnv {
     return this.obs;
   }
 
-  step(actions: Float32Array): VecStepResult {
+  step(actions: Float32Array): Maze2dStepResult {
     const n = this.n;
     if (actions.length !== 2 * n) throw new Error(`VecEnv.step: expected ${2 * n} action values (n=${n} × 2), got ${actions.length}`);
     const [tx, ty] = this.target;

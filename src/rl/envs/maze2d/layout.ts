@@ -1,5 +1,5 @@
 /**
- * D4RL maze2d layouts and the point-mass MJCF model generated from a layout (DESIGN §4).
+ * D4RL maze2d layouts and the point-mass MJCF model generated from a layout.
  *
  * Coordinates. Layout cell (i, j) = (row i from the top, column j). Its wall box is centred at
  * world (i + 1, j + 1) (world x follows rows, world y follows columns, as in D4RL). The particle
@@ -12,6 +12,7 @@
  *  - `physicalCell(q)` = round(q + 0.2): the cell whose 1×1 box actually contains the ball centre
  *    (used for occupancy statistics and wall checks).
  */
+import { isWall } from '../shared/grid.js';
 
 export type MazeName = 'open' | 'umaze' | 'medium' | 'large' | 'umaze-eval' | 'medium-eval' | 'large-eval';
 
@@ -99,14 +100,6 @@ export function getLayout(name: MazeName): MazeLayout {
   return l;
 }
 
-/** What grid searches need of a layout (maze2d's and AntMaze's layouts both have it). */
-export type GridLayout = Pick<MazeLayout, 'nRows' | 'nCols' | 'wall'>;
-
-export function isWall(layout: GridLayout, i: number, j: number): boolean {
-  if (i < 0 || j < 0 || i >= layout.nRows || j >= layout.nCols) return true;
-  return layout.wall[i * layout.nCols + j] === 1;
-}
-
 /** D4RL's planner cell of a qpos coordinate. */
 export function gridCell(q: number): number {
   return Math.round(q);
@@ -183,42 +176,3 @@ ${walls.join('\n')}
 </mujoco>
 `;
 }
-
-/**
- * Shortest-path distances (in cell moves, 4-neighbourhood) from every cell to `target`;
- * -1 for walls and unreachable cells. Row-major like `layout.wall`.
- */
-export function bfsDistances(layout: GridLayout, ti: number, tj: number): Int32Array {
-  const { nRows, nCols } = layout;
-  const dist = new Int32Array(nRows * nCols).fill(-1);
-  if (isWall(layout, ti, tj)) return dist;
-  const queue = new Int32Array(nRows * nCols);
-  let head = 0;
-  let tail = 0;
-  dist[ti * nCols + tj] = 0;
-  queue[tail++] = ti * nCols + tj;
-  while (head < tail) {
-    const k = queue[head++]!;
-    const i = (k / nCols) | 0;
-    const j = k - i * nCols;
-    const d = dist[k]! + 1;
-    for (let m = 0; m < 4; m++) {
-      const ni = i + NEIGHBOUR_DI[m]!;
-      const nj = j + NEIGHBOUR_DJ[m]!;
-      if (isWall(layout, ni, nj)) continue;
-      const nk = ni * nCols + nj;
-      if (dist[nk] !== -1) continue;
-      dist[nk] = d;
-      queue[tail++] = nk;
-    }
-  }
-  return dist;
-}
-
-/**
- * Neighbour order of D4RL's grid planner (its action order UP, DOWN, LEFT, RIGHT, as
- * (Δrow, Δcol) = (0,-1), (0,+1), (-1,0), (+1,0)); ties between equally short moves are broken
- * by this order, as D4RL's argmax does.
- */
-export const NEIGHBOUR_DI: readonly number[] = [0, 0, -1, 1];
-export const NEIGHBOUR_DJ: readonly number[] = [-1, 1, 0, 0];
