@@ -1,7 +1,6 @@
 /**
  * Shared pieces of IQL and the policy extractions: the dataset on the device, minibatch
- * sampling, reward transforms, and the loss functions (exported so tests can check each one
- * against hand-computed values).
+ * sampling and reward transforms (the losses are in losses.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Transitions } from '../data/dataset.js';
@@ -143,63 +142,4 @@ export function sampleIndices(rng: Rng, size: number, count: number): Int32Array
   const idx = new Int32Array(count);
   for (let i = 0; i < count; i++) idx[i] = rng.int(size);
   return idx;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Losses (all return scalars; inputs [B, 1] or [B])
-
-/** Mean squared TD error: mean((q − y)²). */
-export function tdLoss(q: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.square(tf.sub(q, y)));
-}
-
-/**
- * IQL expectile loss on diff = Q(s,a) − V(s): mean(|τ − 1(diff ≤ 0)| · diff²), i.e. weight τ
- * where diff > 0 and 1 − τ elsewhere (as the official code's where(diff > 0, τ, 1 − τ)).
- */
-export function expectileLoss(diff: tf.Tensor, tau: number): tf.Scalar {
-  const w = tf.add(tf.mul(tf.step(diff), 2 * tau - 1), 1 - tau);
-  return tf.mean(tf.mul(w, tf.square(diff)));
-}
-
-/** Exponentiated-advantage weights min(exp(β·adv), maxWeight). */
-export function awrWeights(adv: tf.Tensor, beta: number, maxWeight: number): tf.Tensor {
-  return tf.minimum(tf.exp(tf.mul(adv, beta)), maxWeight);
-}
-
-/**
- * Diagonal Gaussian log-density per row: Σ_d −½((a−μ)/σ)² − log σ − ½ log 2π.
- * mean, act: [B, D]; logStd: [D] or [B, D]. Returns [B].
- */
-export function gaussianLogProb(mean: tf.Tensor2D, logStd: tf.Tensor, act: tf.Tensor2D): tf.Tensor1D {
-  const z = tf.mul(tf.sub(act, mean), tf.exp(tf.neg(logStd)));
-  const perDim = tf.sub(tf.mul(tf.square(z), -0.5), tf.add(logStd, 0.5 * Math.log(2 * Math.PI)));
-  return tf.sum(perDim, 1) as tf.Tensor1D;
-}
-
-/** Weighted negative log-likelihood: −mean(w · logp). */
-export function weightedNll(logp: tf.Tensor, w: tf.Tensor): tf.Scalar {
-  return tf.neg(tf.mean(tf.mul(tf.reshape(w, [-1]), tf.reshape(logp, [-1]))));
-}
-
-/**
- * DDPG(+BC) extraction loss: −λ · mean Q(s, π(s)) + α · mean_b ‖π(s) − a‖² (squared L2 norm
- * summed over action dims, averaged over the batch; α = 0 is pure DDPG). λ (`qScale`) is a
- * number, a constant of the loss: 1 without Q normalisation, 1/mean_b |Q| with it (computed by
- * the caller outside any gradient, i.e. stop-gradient).
- */
-export function ddpgLoss(q: tf.Tensor, pi: tf.Tensor2D, act: tf.Tensor2D, alpha: number, qScale = 1): tf.Scalar {
-  const qTerm = (qScale === 1 ? tf.neg(tf.mean(q)) : tf.mul(tf.mean(q), -qScale)) as tf.Scalar;
-  if (alpha === 0) return qTerm;
-  return tf.add(qTerm, tf.mul(tf.mean(tf.sum(tf.square(tf.sub(pi, act)), 1)), alpha)) as tf.Scalar;
-}
-
-/**
- * Factorised categorical log-likelihood of the data bins: logits [B, D, K], bins [B, D] int32.
- * Returns Σ_d log softmax(logits)[b, d, bin] per row: [B].
- */
-export function categoricalLogProb(logits: tf.Tensor3D, bins: tf.Tensor2D): tf.Tensor1D {
-  const K = logits.shape[2];
-  const logp = tf.logSoftmax(logits, -1);
-  return tf.sum(tf.mul(logp, tf.cast(tf.oneHot(bins, K), 'float32')), [1, 2]) as tf.Tensor1D;
 }

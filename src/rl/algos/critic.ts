@@ -23,6 +23,7 @@ import {
   type MlpArch,
 } from '../nn/dense.js';
 import { readMetadata, readMlpWeights, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
+import { stackTwinParams } from '../nn/twin.js';
 import { normalizeObs, obsNormFromMetadata, obsNormMetadata, type ObsNorm } from './obs-norm.js';
 
 export type QReduce = 'min' | 'mean' | 'q1';
@@ -137,12 +138,10 @@ export class Critic {
 
   private twins: tf.Tensor[] | null = null;
 
-  /** Q1 and Q2 stacked per tensor: W [2, in, out], b/γ/β [2, 1, out] (kept; built on first use). */
+  /** Q1 and Q2 stacked per tensor (nn/twin.ts): W [2, in, out], b/γ/β [2, 1, out] (kept; built on first use). */
   private twinParams(): tf.Tensor[] {
     if (!this.twins) {
-      this.twins = this.q1.params.map((p, i) =>
-        tf.keep(p.rank === 2 ? tf.stack([p, this.q2.params[i]!]) : tf.reshape(tf.stack([p, this.q2.params[i]!]), [2, 1, p.shape[0]!])),
-      );
+      this.twins = stackTwinParams(this.q1.params, this.q2.params).map((t) => tf.keep(t));
     }
     return this.twins;
   }

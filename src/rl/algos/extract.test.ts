@@ -10,7 +10,7 @@ import { createIQL, type IQLConfig } from './iql.js';
 import { Critic, criticFromTable } from './critic.js';
 import { createExtractor, EXTRACT_METHODS, policyFromTable, type ExtractConfig, type ExtractMethod } from './extract.js';
 import { adamMismatch, bimodalBandit, referenceMlp, syntheticTransitions } from './fixtures.js';
-import { categoricalLogProb, ddpgLoss, gaussianLogProb, weightedNll } from './common.js';
+import { awrDiscreteLoss, awrGaussianLoss, ddpgLoss } from './losses.js';
 import { actionsToBins } from './policy.js';
 
 // One-state bandit, actions near −0.9 (reward 0.5) and +0.9 (reward 1): a bimodal dataset
@@ -218,8 +218,8 @@ test('cpu and wasm give the same extraction steps (DDPG through the critic, disc
 
 /**
  * Each method's tape-free step (hand-written head gradients, mlpBackward through the actor, the
- * critic's action gradient for DDPG) against a reference: tfjs autograd of the loss written
- * plainly (common.ts losses, reference-mlp.ts nets) over per-tensor weights read from the
+ * critic's action gradient for DDPG) against a reference: tfjs autograd of the plain loss
+ * (losses.ts, beside the gradient the step runs; reference-mlp.ts nets) over per-tensor weights read from the
  * exported state, and the torch Adam formula in float64. On every backend that initialises here,
  * with two critics: the default ReLU one and a LayerNorm + mish critic trained on normalised
  * observations (the actor then sees the same normalised inputs); actors with LayerNorm, mish and
@@ -304,12 +304,9 @@ test('optimised extraction steps equal an autograd + Adam reference step on each
               return ddpgLoss(q, pi, a, v.bcAlpha ?? 0, qScale);
             }
             const out = net(s, get, 'pi') as tf.Tensor2D;
-            if (v.method === 'awr') {
-              const logStd = tf.clipByValue(get('log_std'), -5, v.logStdMax ?? 2);
-              return weightedNll(gaussianLogProb(tf.tanh(out), logStd, a), wts);
-            }
+            if (v.method === 'awr') return awrGaussianLoss(out, get('log_std'), a, wts, { min: -5, max: v.logStdMax ?? 2 });
             const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * 2, r * 2 + 2), 5, -1, 1))), [B, 2], 'int32');
-            return weightedNll(categoricalLogProb(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf), wts);
+            return awrDiscreteLoss(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf, wts);
           })(vars);
           return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
         });

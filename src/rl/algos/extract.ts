@@ -1,10 +1,12 @@
 /**
- * Policy extraction from a FROZEN IQL critic (target Q1, Q2 and V), three ways:
+ * Policy extraction from a FROZEN IQL critic (target Q1, Q2 and V), three ways. With
+ * A(s, a) = min(Q1, Q2)(s, a) − V(s) and w = min(exp(β·A), 100) (the official IQL weights):
  *
- *   awr           official IQL: Gaussian head (tanh mean, state-independent log σ clipped to
- *                 [−5, 2]); loss −mean(w · log π(a|s)), w = min(exp(β·(min(Q1,Q2)(s,a) − V(s))), 100)
- *   ddpg          deterministic tanh actor through the critic:
- *                 loss −λ · mean Q(s, π(s)) + α · mean ‖π(s) − a‖²   (‖·‖² summed over action dims)
+ *   awr           the paper's extraction, advantage-weighted regression with a Gaussian head
+ *                 (mean tanh(o), state-independent log σ clipped to [−5, 2]):
+ *                   L_π = −mean( w · log π(a | s) )
+ *   ddpg          a deterministic tanh actor through the critic:
+ *                   L_π = −λ · mean Q(s, π(s)) + α · mean ‖π(s) − a‖²   (‖·‖² summed over action dims)
  *                 λ = 1 by default (α = 0: pure DDPG, as the note's code); with `qNormalize`
  *                 λ = 1 / mean_batch |Q(s, π(s))| (a constant of the step: no gradient through it).
  *                 This is exactly CORL's ReBRAC actor loss, mean(β·‖π − a‖² − λ·min Q) with
@@ -17,8 +19,13 @@
  *                 Q = min(Q1, Q2) by default (`qReduce`: 'min' | 'mean' | 'q1'): the same
  *                 conservative min that defines IQL's advantage; TD3 uses Q1 — selectable.
  *   awr-discrete  each action dim binned (bins values over [low, high], edges included), a
- *                 factorised categorical head, loss −mean(w · Σ_d log p_d(bin of a_d | s)) with
- *                 the same weights w.
+ *                 factorised categorical head p_d, the same weights:
+ *                   L_π = −mean( w · Σ_d log p_d(bin of a_d | s) )
+ *
+ * Each loss and its hand-derived gradient are in losses.ts; a step runs the gradient without an
+ * autograd tape and backpropagates it through the actor (nn/dense.ts mlpBackward). DDPG's
+ * ∂Q/∂a comes from the frozen critic (Critic.qWithActionGrad: cached transposed weights, no
+ * weight gradients).
  *
  * Actor Adam 3e-4 with a cosine-decayed learning rate over `steps` (official IQL actor; used
  * for all three methods so that they differ only in the objective). The actor's MLP has its own
@@ -28,9 +35,7 @@
  *
  * Speed: the critic is frozen, so AWR's weights depend only on the dataset row; with
  * `precomputeWeights` ('auto': when steps·batch ≥ dataset size) they are computed once for the
- * whole dataset and a step costs only the actor's forward/backward. Steps run without a tape
- * (hand-written gradients, see trainStep). DDPG backpropagates through the frozen critic w.r.t.
- * the action only (Critic.qWithActionGrad: cached transposed weights, no weight gradients).
+ * whole dataset and a step costs only the actor's forward/backward.
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
@@ -38,7 +43,8 @@ import { Rng } from '../rng.js';
 import { cosineLr, FlatAdam } from '../nn/adam.js';
 import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout, type Activation } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
-import { awrWeights, DeviceData, sampleIndices, type Transitions } from './common.js';
+import { DeviceData, sampleIndices, type Transitions } from './common.js';
+import { awrDiscreteLossGrad, awrGaussianLossGrad, awrWeights, ddpgLossGrad, meanRowSq } from './losses.js';
 import { normalizeObs, sameObsNorm } from './obs-norm.js';
 import type { Critic, QReduce } from './critic.js';
 import {
@@ -227,16 +233,9 @@ export function createExtractor(
   const native = isNativeBackend();
 
   /**
-   * One actor step without a tape: forward through the actor (mlpForward), dL/d(actor output) by
-   * hand for each objective (below), back through the actor (mlpBackward), one flat Adam update.
-   * Returns the metric vector (METRIC_KEYS order). With B rows, w the AWR weights:
-   *
-   *   awr       μ = tanh(o), σ = exp(clip(ℓ)), L = −(1/B) Σ_b w_b Σ_d [−½ z²_bd − ℓ_d − ½ log 2π], z = (a − μ)/σ
-   *             dL/do = −(w/B) · (a − μ)/σ² · (1 − μ²),  dL/dℓ_d = (Σ_b w_b − Σ_b w_b z²_bd)/B  (0 outside the clip)
-   *   ddpg      π = tanh(o), L = −λ · mean_b q(s, π) + α · mean_b ‖π − a‖²,  λ = 1 or 1/mean_b |q| (constant)
-   *             dL/do = (−λ·∂q/∂π / B + 2α(π − a)/B) · (1 − π²)   (∂q/∂π from the frozen critic)
-   *   discrete  p = softmax(o reshaped [B, D, K]), L = −(1/B) Σ_b w_b Σ_d log p_bd(bin_bd)
-   *             dL/do = (w/B) · (p − onehot(bin))
+   * One actor step without a tape: the actor's forward (mlpForward), the method's loss and its
+   * dL/d(actor output) from losses.ts, back through the actor (mlpBackward), one flat Adam update.
+   * Returns the metric vector (METRIC_KEYS order).
    */
   function trainStep(idx: Int32Array, lr: number): tf.Tensor1D {
     return tf.tidy(() => {
@@ -253,45 +252,23 @@ export function createExtractor(
       let dExtra: tf.Tensor[] = [];
       let metrics: tf.Tensor[];
       if (method === 'awr') {
-        const mean = tf.tanh(pass.out);
-        const rawLogStd = p[nMlp]!;
-        const logStd = tf.clipByValue(rawLogStd, cfg.logStdMin, cfg.logStdMax);
-        const inClip = tf.cast(tf.logicalAnd(tf.greaterEqual(rawLogStd, cfg.logStdMin), tf.lessEqual(rawLogStd, cfg.logStdMax)), 'float32');
-        const diff = tf.sub(a, mean);
-        const dI = tf.mul(diff, tf.exp(tf.mul(logStd, -2))); // (a − μ)/σ²
-        dOut = tf.mul(tf.mul(dI, tf.mul(w!, -1 / B)), tf.sub(1, tf.square(mean)));
-        const wz2 = tf.sum(tf.mul(tf.mul(diff, dI), w!), 0); // Σ_b w_b z²_bd  [D]
-        const sumW = tf.sum(w!);
-        dExtra = [tf.mul(tf.div(tf.sub(sumW, wz2), B), inClip)];
-        const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
-        const loss = tf.div(tf.add(tf.mul(tf.sum(wz2), 0.5), tf.mul(sumW, tf.sum(tf.add(logStd, halfLog2Pi)))), B);
-        metrics = [loss, tf.mean(tf.exp(logStd)), gaussianEntropy(logStd as tf.Tensor1D), tf.div(sumW, B), clippedFrac(w!), nan, meanRowSq(diff)];
+        const g = awrGaussianLossGrad(pass.out, p[nMlp]!, a, w!, { min: cfg.logStdMin, max: cfg.logStdMax });
+        dOut = g.dOut;
+        dExtra = [g.dLogStd];
+        metrics = [g.loss, tf.mean(tf.exp(g.logStd)), gaussianEntropy(g.logStd as tf.Tensor1D), tf.div(g.sumW, B), clippedFrac(w!), nan, meanRowSq(g.diff)];
       } else if (method === 'ddpg') {
         const pi = tf.tanh(pass.out);
         const { q, dqda } = critic.qWithActionGrad(s, pi as tf.Tensor2D, cfg.qReduce, NORMALIZED);
-        const diff = tf.sub(pi, a);
-        // −λ/B as a tensor when normalised (λ = 1/mean|q| of this batch), else the plain −1/B.
-        const qCoef = cfg.qNormalize ? tf.div(-1 / B, tf.mean(tf.abs(q))) : -1 / B;
-        const dPi = cfg.bcAlpha === 0 ? tf.mul(dqda, qCoef) : tf.add(tf.mul(dqda, qCoef), tf.mul(diff, (2 * cfg.bcAlpha) / B));
-        dOut = tf.mul(dPi, tf.sub(1, tf.square(pi)));
-        const meanQ = tf.mean(q);
-        const bcMse = meanRowSq(diff);
-        const qTerm = cfg.qNormalize ? tf.mul(tf.sum(q), qCoef) : tf.neg(meanQ);
-        const loss = cfg.bcAlpha === 0 ? qTerm : tf.add(qTerm, tf.mul(bcMse, cfg.bcAlpha));
-        metrics = [loss as tf.Scalar, tf.scalar(0), nan, nan, nan, meanQ, bcMse];
+        const g = ddpgLossGrad(q, dqda, pi, a, cfg.bcAlpha, cfg.qNormalize);
+        dOut = g.dOut;
+        metrics = [g.loss, tf.scalar(0), nan, nan, nan, g.meanQ, g.bcMse];
       } else {
-        const K = cfg.bins;
-        const logits = tf.reshape(pass.out, [B, actDim, K]) as tf.Tensor3D;
-        const logp = tf.logSoftmax(logits, -1);
-        const prob = tf.exp(logp);
-        // int32 one-hot then cast: the wasm OneHot kernel ignores a float32 dtype (writes int bits).
-        const onehot = tf.cast(tf.oneHot(tf.gather(bins!, it), K), 'float32');
-        const wB = tf.reshape(w!, [B, 1, 1]);
-        dOut = tf.reshape(tf.mul(tf.sub(prob, onehot), tf.div(wB, B)), [B, actDim * K]);
-        const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(onehot, logp), wB))), B);
-        const st = categoricalStatsOfLogp(logp, centers!);
+        const logits = tf.reshape(pass.out, [B, actDim, cfg.bins]) as tf.Tensor3D;
+        const g = awrDiscreteLossGrad(logits, tf.gather(bins!, it), w!);
+        dOut = tf.reshape(g.dLogits, [B, actDim * cfg.bins]);
+        const st = categoricalStatsOfLogp(g.logp, centers!);
         const mode = tf.gather(centers!, tf.argMax(logits, -1));
-        metrics = [loss as tf.Scalar, tf.mean(st.std), tf.mean(st.entropy), tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
+        metrics = [g.loss, tf.mean(st.std), tf.mean(st.entropy), tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
       }
       const grads = mlpBackward(dOut, pass, actor, { native }).grads;
       adam.step(tf.concat([...grads, ...dExtra].map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D, lr);
@@ -434,11 +411,6 @@ function computeWeights(critic: Critic, dev: DeviceData, beta: number, maxWeight
   const all = tf.concat(parts, 0);
   for (const p of parts) p.dispose();
   return all;
-}
-
-/** mean_b Σ_d x²_bd of a [B, D] difference. */
-function meanRowSq(x: tf.Tensor): tf.Scalar {
-  return tf.div(tf.sum(tf.square(x)), x.shape[0]!);
 }
 
 function emptyMetrics(step: number, lr: number): ExtractMetrics {

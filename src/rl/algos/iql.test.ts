@@ -8,6 +8,7 @@ import { readMetadata, tableToWeights, weightsToTable, type NamedArray } from '.
 import { normalizeObs } from './obs-norm.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { criticFromTable } from './critic.js';
+import { expectileValueLoss, tdLoss } from './losses.js';
 import { adamMismatch, chainMdp, referenceMlp, syntheticTransitions } from './fixtures.js';
 
 /** float64 MLP forward from exported weights: rows of x → outputs [n]. */
@@ -251,8 +252,9 @@ test('cpu and wasm backends give the same IQL steps', async () => {
 
 /**
  * The step's hand-written backward (and, on tfjs-node, the twin Q nets batched per layer) against
- * a reference: tfjs autograd of L_Q1 + L_Q2 + L_V over per-tensor weights read from the exported
- * state, and the torch Adam formula in float64. Checked on every backend that initialises here,
+ * a reference: tfjs autograd of the plain losses L_Q1 + L_Q2 + L_V (losses.ts, beside the
+ * gradients the step runs) over per-tensor weights read from the exported state, and the torch
+ * Adam formula in float64. Checked on every backend that initialises here,
  * for the default net, LayerNorm with each activation, and observation normalisation (whose
  * statistics the reference computes itself: population std + 1e-3, as CORL's compute_mean_std).
  */
@@ -317,10 +319,7 @@ test('optimised IQL step equals an autograd + Adam reference step on each backen
         const vars = names.map(T);
         const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
           const get = (n: string) => ps[names.indexOf(n)]!;
-          const u = tf.sub(qt, net(s, get, 'v'));
-          const wgt = tf.add(tf.mul(tf.step(u), 0.4), 0.3); // 0.7 where u > 0, else 0.3
-          const lq = (p: string) => tf.mean(tf.square(tf.sub(net(sa, get, p), y)));
-          return tf.addN([lq('q1'), lq('q2'), tf.mean(tf.mul(wgt, tf.square(u)))]) as tf.Scalar;
+          return tf.addN([tdLoss(net(sa, get, 'q1'), y), tdLoss(net(sa, get, 'q2'), y), expectileValueLoss(qt, net(s, get, 'v'), 0.7)]) as tf.Scalar;
         })(vars);
         return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
       });

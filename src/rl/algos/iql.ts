@@ -1,33 +1,35 @@
 /**
- * Implicit Q-Learning (Kostrikov et al. 2021), critic part: twin Q, target Q (Polyak), V by
- * expectile regression. Readable top to bottom, CORL style; the policy is extracted later
- * from the frozen critic (see extract.ts).
+ * Implicit Q-Learning (Kostrikov, Nair & Levine 2021), the critic: twin Q nets with Polyak target
+ * copies, and V fitted by expectile regression. The policy is extracted afterwards from the frozen
+ * critic (extract.ts), or beside it step for step (joint.ts).
  *
- * One gradient step on a minibatch (s, a, r, s', done):
+ * One gradient step on a minibatch (s, a, r, s', done) of B rows, in the paper's order:
  *
- *   y        = r + γ·(1 − done)·V(s')                      (V before this step's update)
- *   L_Q      = mean((Q1(s,a) − y)²) + mean((Q2(s,a) − y)²)
- *   L_V      = mean(|τ − 1(u ≤ 0)| · u²),  u = min(Q1', Q2')(s,a) − V(s)   (target nets Q')
- *   θ_Q, θ_V ← Adam(∇(L_Q + L_V))                           (disjoint parameters: same as two Adams)
- *   θ_Q'     ← θ_Q' + τ_polyak·(θ_Q − θ_Q')
+ *   L_V(ψ)  = mean L₂^τ( min(Q_θ'1, Q_θ'2)(s, a) − V_ψ(s) ),   L₂^τ(u) = |τ − 1(u ≤ 0)|·u²
+ *   L_Q(θ)  = mean( Q_θ1(s, a) − y )² + mean( Q_θ2(s, a) − y )²,   y = r + γ·(1 − done)·V_ψ(s')
+ *   θ, ψ    ← Adam(∇(L_Q + L_V))          (disjoint parameters: the same as two Adams)
+ *   θ'      ← θ' + α·(θ − θ')              (α = targetTau)
  *
- * (CORL's order: V(s') is computed before the V update. The official JAX code updates V first
- * and uses the new V in y; the difference is one step of lag.)
+ * y uses V before this step's update, as CORL's iql.py (the official JAX code updates V first and
+ * uses the new V in y: one step of lag). Each loss and its hand-derived gradient are in losses.ts;
+ * the step runs them without an autograd tape, backpropagating through the nets with
+ * nn/dense.ts's mlpBackward.
  *
  * Networks: `hidden` sizes, `activation` and `layerNorm` (nn/dense.ts) shared by Q1, Q2 and V.
  * With `normalizeObservations` the observations and next observations are standardised by the
  * dataset's statistics first (obs-norm.ts, CORL's `normalize: true`); the exported critic carries
  * the statistics and applies them to raw observations.
  *
- * Speed: all parameters [Q1 | Q2 | V] live in one flat vector updated by one fused Adam; the
- * MLPs run tape-free with hand-written backward passes (nn/dense.ts); minibatches are gathers
- * from tensors built once; `step(n)` runs n steps and downloads the metrics once.
+ * Speed: all parameters [Q1 | Q2 | V] live in one flat vector updated by one fused Adam, the twin
+ * Q nets interleaved so that they run as one batched net on native (nn/twin.ts); minibatches are
+ * gathers from tensors built once; `step(n)` runs n steps and downloads the metrics once.
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import { FlatAdam, polyak } from '../nn/adam.js';
-import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, sizeOf, type Activation, type MlpPass } from '../nn/dense.js';
+import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, mlpNames, mlpShapes, ParamLayout, type Activation } from '../nn/dense.js';
+import { layoutPieces, reorderParams, splitPieces, TwinMlp } from '../nn/twin.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
 import {
   DeviceData,
@@ -37,6 +39,7 @@ import {
   type Transitions,
 } from './common.js';
 import { Critic, criticMetadata, qSizes, vSizes, type CriticSpec } from './critic.js';
+import { expectileValueLossGrad, tdLossGrad } from './losses.js';
 import { computeObsNorm, normalizeObs, obsNormFromMetadata, sameObsNorm } from './obs-norm.js';
 
 export interface IQLConfig {
@@ -127,12 +130,12 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   const arch = { activation: cfg.activation, layerNorm: cfg.layerNorm };
   const obsNorm = cfg.normalizeObservations ? computeObsNorm(data.observations, obsDim) : null;
   const spec: Required<CriticSpec> = { obsDim, actDim, hidden: cfg.hidden, arch, obsNorm };
+  const native = isNativeBackend();
 
-  // Parameters: one flat vector [Q1 | Q2 | V]; the target holds [Q1' | Q2']. `layout` and
-  // `targetLayout` are the checkpoint's order (one net after the other). In memory the twin Q
-  // nets are interleaved per layer (q1/l0/W, q2/l0/W, q1/l0/b, q2/l0/b, q1/l1/W, ...) so that
-  // each pair is one contiguous [2, ...] block: the twins run as one batched matmul per layer on
-  // the native backend. `mem`/`targetMem` describe that order.
+  // Parameters: one flat vector [Q1 | Q2 | V] updated by one Adam; the target holds [Q1' | Q2'].
+  // `layout`/`targetLayout` are the checkpoint's order (one net after the other); in memory the
+  // twins are interleaved per tensor (nn/twin.ts: one batched matmul per layer on native), which
+  // `mem`/`targetMem` describe.
   const layout = ParamLayout.ofMlps([
     { prefix: 'q1', sizes: qSizes(spec), arch },
     { prefix: 'q2', sizes: qSizes(spec), arch },
@@ -142,29 +145,20 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     { prefix: 'q1', sizes: qSizes(spec), arch },
     { prefix: 'q2', sizes: qSizes(spec), arch },
   ]);
-  const qShapes = mlpShapes(qSizes(spec), arch);
-  const qNames = mlpNames(qSizes(spec), arch);
-  const nQ = qShapes.length; // tensors per Q net
-  const twinEntries = qNames.flatMap((n, i) => [
-    { name: `q1/${n}`, shape: qShapes[i]! },
-    { name: `q2/${n}`, shape: qShapes[i]! },
-  ]);
+  const twin = new TwinMlp(qSizes(spec), arch, native);
   const vSh = mlpShapes(vSizes(spec), arch);
   const vEntries = mlpNames(vSizes(spec), arch).map((n, i) => ({ name: `v/${n}`, shape: vSh[i]! }));
-  const mem = new ParamLayout([...twinEntries, ...vEntries]);
-  const targetMem = new ParamLayout(twinEntries);
+  const mem = new ParamLayout([...twin.entries, ...vEntries]);
+  const targetMem = new ParamLayout(twin.entries);
   const [qStart, qEnd] = mem.range('q');
   const [vStart] = mem.range('v/');
-
-  /** Reorder between a checkpoint layout and its in-memory order (same names). */
-  const reorder = (from: ParamLayout, to: ParamLayout, flat: Float32Array): Float32Array => {
-    const parts = from.unpackArrays(flat);
-    return to.packArrays(to.names.map((n) => parts[from.index(n)]!));
-  };
+  // How a flat in-memory vector splits for the step: the twins' pieces, then one per V tensor.
+  const pieces = [...twin.pieces, ...layoutPieces(new ParamLayout(vEntries))];
+  const nQPieces = twin.pieces.length;
 
   const initRng = new Rng(seed, 0);
   const init = [...initMlp(qSizes(spec), initRng, 1, arch), ...initMlp(qSizes(spec), initRng, 1, arch), ...initMlp(vSizes(spec), initRng, 1, arch)];
-  const theta0 = reorder(layout, mem, layout.packArrays(init));
+  const theta0 = reorderParams(layout, mem, layout.packArrays(init));
   // Per-element learning-rate multiplier (valueLr / criticLr on V) only when the rates differ.
   const lrScale =
     cfg.criticLr === cfg.valueLr
@@ -183,97 +177,48 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   let steps = 0;
   let last: IQLMetrics = emptyMetrics(0);
 
-  // How a flat in-memory vector splits for the step: native: [2, in, out] / [2, 1, out] blocks
-  // for the twins (batched matmuls) and per-tensor V; wasm/cpu: one 2-D tensor per parameter.
-  const native = isNativeBackend();
-  const stackTwins = native;
-  const pieces: Array<{ size: number; shape: number[] }> = stackTwins
-    ? [
-        ...qShapes.map((sh) => ({ size: 2 * sizeOf(sh), shape: sh.length === 2 ? [2, ...sh] : [2, 1, sh[0]!] })),
-        ...vSh.map((sh) => ({ size: sizeOf(sh), shape: sh })),
-      ]
-    : [...mem.shapes.map((sh) => ({ size: sizeOf(sh), shape: sh }))];
-  const nQPieces = stackTwins ? nQ : 2 * nQ;
-  const split = (flat: tf.Tensor1D, n: number): tf.Tensor[] =>
-    tf.split(flat, pieces.slice(0, n).map((p) => p.size)).map((t, i) => (pieces[i]!.shape.length === 1 ? t : tf.reshape(t, pieces[i]!.shape)));
-  /** Interleaved twin pieces (wasm) → per-net lists. */
-  const twins = (q: tf.Tensor[]): [tf.Tensor[], tf.Tensor[]] => [q.filter((_, i) => i % 2 === 0), q.filter((_, i) => i % 2 === 1)];
-
-  /** Twin Q forward on sa: outputs stacked [2, B, 1], plus what the backward needs. */
-  function twinForward(sa: tf.Tensor2D, q: tf.Tensor[]): { out: tf.Tensor; passes: MlpPass[] } {
-    if (stackTwins) {
-      const pass = mlpForward(sa, q, arch, true);
-      return { out: pass.out, passes: [pass] };
-    }
-    const [p1, p2] = twins(q);
-    const a = mlpForward(sa, p1, arch, native);
-    const b = mlpForward(sa, p2, arch, native);
-    return { out: tf.stack([a.out, b.out]), passes: [a, b] };
-  }
-
-  /** Gradients of the twin Q parameters in memory order, flattened. */
-  function twinBackward(dq: tf.Tensor, passes: MlpPass[], q: tf.Tensor[]): tf.Tensor[] {
-    if (stackTwins) return mlpBackward(dq, passes[0]!, q, { native: true }).grads;
-    const [p1, p2] = twins(q);
-    const [d1, d2] = tf.unstack(dq);
-    const g1 = mlpBackward(d1!, passes[0]!, p1, { native }).grads;
-    const g2 = mlpBackward(d2!, passes[1]!, p2, { native }).grads;
-    return g1.flatMap((g, i) => [g, g2[i]!]);
-  }
-
-  const tau = cfg.expectile;
-  // Expectile weight |τ − 1(u ≤ 0)|·u = τ·leakyRelu(u, (1 − τ)/τ): one kernel for w·u.
-  const leak = tau > 0 ? (1 - tau) / tau : 0;
-
   /**
-   * One gradient step on rows idx; returns [7] metric vector and the batch max advantage.
-   * Hand-written backward (no tape): with e = Q(s,a) − y and u = min(Q1', Q2')(s,a) − V(s),
-   *   dL/dQi = 2·e_i/B,   dL/dV = −2·|τ − 1(u ≤ 0)|·u/B,
-   * then back through the MLPs (nn/dense.ts mlpBackward) into one flat gradient for Adam.
+   * One gradient step on rows idx, in the header's order: L_V, L_Q, one Adam step on [Q1 | Q2 | V],
+   * Polyak. Tape-free: losses.ts gives dL/d(each net's output), the nets backpropagate it.
+   * Returns the [7] metric vector (METRIC_KEYS order) and the batch's max advantage.
    */
   function trainStep(idx: Int32Array): { vec: tf.Tensor1D; advMax: tf.Scalar } {
     return tf.tidy(() => {
-      const B = idx.length;
       const it = tf.tensor1d(idx, 'int32');
       const sa = tf.gather(dev.obsAct!, it);
       const s = tf.gather(dev.obs, it);
       const s2 = tf.gather(dev.nextObs!, it);
       const r = tf.gather(dev.reward!, it);
-      const gmask = tf.gather(dev.discountMask!, it);
-
-      const p = split(adam.theta, pieces.length);
+      const gmask = tf.gather(dev.discountMask!, it); // γ·(1 − done)
+      const p = splitPieces(adam.theta, pieces);
       const q = p.slice(0, nQPieces);
       const v = p.slice(nQPieces);
-      // Constants of this step: TD target (V before this update) and the target nets' min Q.
-      const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, arch, native).out));
-      const qTarget = tf.min(twinForward(sa, split(target, nQPieces)).out, 0); // [B, 1]
 
-      const qf = twinForward(sa, q);
+      // L_V: V(s) regressed on the target nets' min Q(s, a) with the expectile loss.
+      const qTarget = tf.min(twin.forward(sa, splitPieces(target, twin.pieces)).out, 0); // [B, 1]
       const vPass = mlpForward(s, v, arch, native);
-      const e = tf.sub(qf.out, y); // [2, B, 1]
-      const qLosses = tf.mean(tf.square(e), [1, 2]); // [q1Loss, q2Loss]
-      const adv = tf.sub(qTarget, vPass.out); // [B, 1]
-      const wu =
-        tau > 0 ? tf.mul(tf.leakyRelu(adv, leak), tau) : tf.mul(tf.add(tf.mul(tf.step(adv), 2 * tau - 1), 1 - tau), adv);
-      const vLoss = tf.mean(tf.mul(wu, adv));
+      const value = expectileValueLossGrad(qTarget, vPass.out, cfg.expectile);
 
-      const gq = twinBackward(tf.mul(e, 2 / B), qf.passes, q);
-      const gv = mlpBackward(tf.mul(wu, -2 / B), vPass, v, { native }).grads;
-      const grad = tf.concat([...gq, ...gv].map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D;
+      // L_Q: Q1, Q2 regressed on y = r + γ(1 − done)·V(s'), V before this step's update.
+      const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, arch, native).out));
+      const qf = twin.forward(sa, q); // [2, B, 1]
+      const td = tdLossGrad(qf.out, y);
 
-      // Diagnostics.
-      const { mean: advMean, variance: advVar } = tf.moments(adv);
-      const vec = tf.concat([
-        qLosses,
-        tf.stack([vLoss, tf.mean(tf.min(qf.out, 0)), tf.mean(vPass.out), advMean, tf.sqrt(advVar)]),
-      ]) as tf.Tensor1D;
-      const advMax = tf.max(adv) as tf.Scalar;
-
-      adam.step(grad, cfg.criticLr, lrScale ?? undefined);
+      // One Adam step on ∇(L_Q + L_V) (disjoint parameters: the same as two Adams), then Polyak.
+      const gq = twin.backward(td.dQ, qf.passes, q);
+      const gv = mlpBackward(value.dV, vPass, v, { native }).grads;
+      adam.step(tf.concat([...gq, ...gv].map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D, cfg.criticLr, lrScale ?? undefined);
       const newTarget = polyak(target, tf.slice(adam.theta, qStart, qEnd - qStart), cfg.targetTau);
       target.dispose();
       target = tf.keep(newTarget);
-      return { vec, advMax };
+
+      // Diagnostics: losses, mean min Q and V, the advantage u = min Q' − V as AWR weighs it.
+      const { mean: advMean, variance: advVar } = tf.moments(value.u);
+      const vec = tf.concat([
+        td.losses,
+        tf.stack([value.loss, tf.mean(tf.min(qf.out, 0)), tf.mean(vPass.out), advMean, tf.sqrt(advVar)]),
+      ]) as tf.Tensor1D;
+      return { vec, advMax: tf.max(value.u) as tf.Scalar };
     });
   }
 
@@ -316,9 +261,9 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     const named: Record<string, NamedArray> = {};
     const put = (prefix: string, lay: ParamLayout, flat: Float32Array) =>
       lay.unpackArrays(flat).forEach((a, i) => (named[`${prefix}${lay.names[i]}`] = { shape: lay.shapes[i]!, values: a }));
-    const out = (flat: tf.Tensor1D) => reorder(mem, layout, flat.dataSync() as Float32Array);
+    const out = (flat: tf.Tensor1D) => reorderParams(mem, layout, flat.dataSync() as Float32Array);
     put('', layout, out(adam.theta));
-    put('target/', targetLayout, reorder(targetMem, targetLayout, target.dataSync() as Float32Array));
+    put('target/', targetLayout, reorderParams(targetMem, targetLayout, target.dataSync() as Float32Array));
     put('adam/m/', layout, out(adam.m));
     put('adam/v/', layout, out(adam.v));
     return weightsToTable(named, {
