@@ -13,9 +13,7 @@
  * by digest so the report draws each critic once. Locomotion has no maze: no maps.
  */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
-
-interface Params { states: number; edge_tol: number; neighbour_pool: number; neighbours: number; grid_bins: number; map_per_cell: number; map_grid_bins: number; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
+import { diagnoseSchema, type DiagnoseParams } from './params/diagnose.js';
 
 export { actionGrid } from '../src/rl/diagnostics/greedy.js';
 type Columns = import('../src/rl/diagnostics/columns.js').Columns;
@@ -78,11 +76,11 @@ export function distanceToNearbyData(queryObs: Float32Array, queryAct: Float32Ar
   return out;
 }
 
-const stage: StageKind<Params> = {
+const stage: StageKind<DiagnoseParams> = {
   kind: 'diagnose',
   version: '3',
   description: 'Policy std, edge/unit-circle fractions, distance to data actions and Q(s,π(s)) − Q(s,a) at dataset states; value map, action fields and greedy gaps at visited states in mazes.',
-  params: loadStageSchema('diagnose'),
+  params: diagnoseSchema,
   inputs: {
     policy: { description: 'an extract-policy policy' },
     critic: { description: 'the fit-iql critic the policy was extracted from' },
@@ -98,7 +96,7 @@ const stage: StageKind<Params> = {
   async run(ctx) {
     const p = ctx.params;
     // The backend is chosen before any model code runs so the choice holds for the whole stage.
-    await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
+    await (await import('./lib/backend.js')).useBackend(ctx, p.backend);
     const { tableToTransitions } = await import('../src/rl/data/dataset.js');
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { criticFromTable } = await import('../src/rl/algos/critic.js');

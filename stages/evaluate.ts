@@ -5,19 +5,17 @@
  * and no `layout` metadata (the x, y plots are maze-only).
  *
  * `visited` keeps a bounded sample of the full observations of ALL episodes (every k-th step and
- * each episode's last one; see src/rl/envs/visited.ts), so `diagnose` can examine the states the
+ * each episode's last one; see src/rl/envs/shared/visited.ts), so `diagnose` can examine the states the
  * policy actually reaches, and the report where episodes end.
  */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
+import { evaluateSchema, type EvaluateParams } from './params/evaluate.js';
 
-interface Params { episodes: number; deterministic: boolean; record_trajectories: number; visited_states: number; env: string; backend: 'auto' | 'node' | 'wasm' | 'cpu' }
-
-const stage: StageKind<Params> = {
+const stage: StageKind<EvaluateParams> = {
   kind: 'evaluate',
   version: '5',
   description: 'Vectorised evaluation episodes of a policy: return, normalised score, success rate, trajectories.',
-  params: loadStageSchema('evaluate'),
+  params: evaluateSchema,
   inputs: { policy: { description: 'an extract-policy policy table' } },
   outputs: {
     episodes: { description: 'one row per episode: episode, return, score (D4RL-normalised), success, success_at_end, length, final_goal_distance and final_cells_to_goal (maze2d, antmaze)' },
@@ -27,7 +25,7 @@ const stage: StageKind<Params> = {
   async run(ctx) {
     const p = ctx.params;
     // The backend is chosen before any model code runs so the choice holds for the whole stage.
-    await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
+    await (await import('./lib/backend.js')).useBackend(ctx, p.backend);
     const { policyFromTable } = await import('../src/rl/algos/policy.js');
     const { rollout } = await import('../src/rl/envs/rollout.js');
     const { mazeFrameFor, positionsMetadata } = await import('../src/rl/diagnostics/maze-frame.js');

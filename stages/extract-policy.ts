@@ -8,41 +8,19 @@
  *           and recorded as `critic_matches_input`), and `steps` is not used.
  */
 import type { InputArtifact, StageContext, StageKind, StageResult } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
-import { iqlConfigOf, type FitIqlParams } from './lib/iql-config.js';
-
-interface Params {
-  method: 'awr' | 'ddpg' | 'awr-discrete';
-  steps: number;
-  hidden: number[];
-  activation: 'relu' | 'mish' | 'gelu';
-  layer_norm: boolean;
-  batch_size: number;
-  lr: number;
-  lr_schedule: 'cosine' | 'constant';
-  beta: number;
-  max_weight: number;
-  log_std_min: number;
-  log_std_max: number;
-  q_reduce: 'min' | 'mean' | 'q1';
-  bc_alpha: number;
-  q_normalize: boolean;
-  bins: number;
-  protocol: 'frozen' | 'joint';
-  log_every: number;
-  checkpoint_every: number;
-  backend: 'auto' | 'node' | 'wasm' | 'cpu';
-}
+import { iqlConfigOf } from './lib/iql-config.js';
+import { extractPolicySchema, type ExtractPolicyParams } from './params/extract-policy.js';
+import type { FitIqlParams } from './params/fit-iql.js';
 
 const METRICS = ['loss', 'policyStd', 'entropy', 'meanWeight', 'clippedFrac', 'meanQ', 'bcMse', 'lr'] as const;
 /** Critic metrics logged beside the actor's in the joint protocol. */
 const CRITIC_METRICS = ['q1Loss', 'vLoss', 'meanQ', 'meanV', 'advStd'] as const;
 
-const stage: StageKind<Params> = {
+const stage: StageKind<ExtractPolicyParams> = {
   kind: 'extract-policy',
   version: '1',
   description: 'Policy extraction from an IQL critic (frozen, or trained jointly beside it): awr (Gaussian), ddpg, or awr-discrete.',
-  params: loadStageSchema('extract-policy'),
+  params: extractPolicySchema,
   inputs: {
     dataset: { description: 'the dataset the critic was fitted on' },
     critic: { description: 'a fit-iql critic' },
@@ -54,7 +32,7 @@ const stage: StageKind<Params> = {
   async run(ctx) {
     const p = ctx.params;
     // The backend is chosen before any model code runs so the choice holds for the whole stage.
-    await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
+    await (await import('./lib/backend.js')).useBackend(ctx, p.backend);
     const { tableToTransitions, datasetMetadata } = await import('../src/rl/data/dataset.js');
     const { criticFromTable } = await import('../src/rl/algos/critic.js');
     const { createExtractor } = await import('../src/rl/algos/extract.js');
@@ -69,7 +47,7 @@ const stage: StageKind<Params> = {
       bcAlpha: p.bc_alpha, qNormalize: p.q_normalize, bins: p.bins,
     };
     const envId = datasetMetadata(dataTable).envId;
-    const summaryOf = (last: Record<string, number>) => ({
+    const summaryOf = (last: Partial<Record<string, number>>) => ({
       loss: last['loss'] ?? NaN, policy_std: last['policyStd'] ?? NaN, entropy: last['entropy'] ?? NaN, mean_q: last['meanQ'] ?? NaN,
     });
     if (p.protocol === 'joint') {
@@ -82,8 +60,8 @@ const stage: StageKind<Params> = {
     const ex = createExtractor(critic, data, actorConfig, ctx.seed);
     try {
       const t0 = Date.now();
-      const result = await trainLoop(ctx as never, {
-        step: (n) => ex.step(n) as unknown as Record<string, number>,
+      const result = await trainLoop(ctx, {
+        step: (n) => ex.step(n),
         exportState: () => ex.exportState(),
         importState: (t) => ex.importState(t),
       }, { steps: p.steps, logEvery: p.log_every, checkpointEvery: p.checkpoint_every, metrics: METRICS, prefix: `${p.method}/` });
@@ -106,20 +84,20 @@ type ActorConfig = Parameters<typeof import('../src/rl/algos/extract.js').create
  * actor stepped beside it; the curve holds the actor's metrics and the critic's (`critic/…`).
  */
 async function runJoint(
-  ctx: StageContext<Params>,
-  p: Params,
+  ctx: StageContext<ExtractPolicyParams>,
+  p: ExtractPolicyParams,
   data: import('../src/rl/data/dataset.js').Transitions,
   criticInput: InputArtifact,
   inputCritic: Critic,
   actorConfig: ActorConfig,
   envId: string,
-  summaryOf: (last: Record<string, number>) => Record<string, number>,
+  summaryOf: (last: Partial<Record<string, number>>) => Record<string, number>,
 ): Promise<StageResult> {
   const { createJointLearner } = await import('../src/rl/algos/joint.js');
   const { criticFromTable } = await import('../src/rl/algos/critic.js');
   const { readMetadata } = await import('../src/rl/nn/serialize.js');
   const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
-  const fit = criticInput.params as unknown as FitIqlParams;
+  const fit = criticInput.params as FitIqlParams; // the upstream fit-iql instance's resolved parameters
   const criticMeta = readMetadata(await criticInput.table());
   const criticSeed = Number(criticMeta['seed']);
   if (!Number.isInteger(criticSeed) || !(fit.steps > 0)) {
@@ -128,10 +106,10 @@ async function runJoint(
   const learner = createJointLearner(data, iqlConfigOf(fit), criticSeed, { ...actorConfig, steps: fit.steps }, ctx.seed);
   try {
     const t0 = Date.now();
-    const result = await trainLoop(ctx as never, {
+    const result = await trainLoop(ctx, {
       step: (n) => {
         const m = learner.step(n);
-        const out: Record<string, number> = { ...(m.actor as unknown as Record<string, number>) };
+        const out: Record<string, number> = { ...m.actor };
         for (const k of CRITIC_METRICS) out[`critic/${k}`] = m.critic[k];
         return out;
       },

@@ -1,10 +1,7 @@
 /** fit-iql: learns Q and V from a dataset with IQL; the policy is extracted afterwards. */
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
-import { iqlConfigOf, type FitIqlParams } from './lib/iql-config.js';
-
-export type { FitIqlParams };
-
+import { iqlConfigOf } from './lib/iql-config.js';
+import { fitIqlSchema, type FitIqlParams } from './params/fit-iql.js';
 
 const METRICS = ['q1Loss', 'q2Loss', 'vLoss', 'meanQ', 'meanV', 'advMean', 'advStd', 'advMax'] as const;
 
@@ -12,7 +9,7 @@ const stage: StageKind<FitIqlParams> = {
   kind: 'fit-iql',
   version: '1',
   description: 'Implicit Q-Learning critic: twin Q (Polyak targets) and V (expectile loss), no policy.',
-  params: loadStageSchema('fit-iql'),
+  params: fitIqlSchema,
   inputs: { dataset: { description: 'a load-dataset dataset table' } },
   outputs: {
     critic: { description: 'target Q1, Q2 and V weights (Arrow, format iql-critic; metadata: sizes, activation, layerNorm, obsNorm statistics)' },
@@ -21,7 +18,7 @@ const stage: StageKind<FitIqlParams> = {
   async run(ctx) {
     const p = ctx.params;
     // The backend is chosen before any model code runs so the choice holds for the whole stage.
-    await (await import('./lib/backend.js')).useBackend(ctx as never, p.backend);
+    await (await import('./lib/backend.js')).useBackend(ctx, p.backend);
     const { tableToTransitions, datasetMetadata } = await import('../src/rl/data/dataset.js');
     const { createIQL } = await import('../src/rl/algos/iql.js');
     const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
@@ -31,8 +28,8 @@ const stage: StageKind<FitIqlParams> = {
     const iql = createIQL(data, iqlConfigOf(p), ctx.seed);
     try {
       const t0 = Date.now();
-      const result = await trainLoop(ctx as never, {
-        step: (n) => iql.step(n) as unknown as Record<string, number>,
+      const result = await trainLoop(ctx, {
+        step: (n) => iql.step(n),
         exportState: () => iql.exportState(),
         importState: (t) => iql.importState(t),
       }, { steps: p.steps, logEvery: p.log_every, checkpointEvery: p.checkpoint_every, metrics: METRICS, prefix: 'iql/' });

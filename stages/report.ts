@@ -11,20 +11,7 @@
  * src/report/.
  */
 import type { InputArtifact, OutputValue, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
-
-interface Params {
-  title: string;
-  max_points_per_method: number;
-  trajectories_per_method: number;
-  curve_metrics: string[];
-  notes: string;
-  critic_seed_axis: string;
-  actor_seed_axis: string;
-  bootstrap_samples: number;
-  bootstrap_seed: number;
-  data_coverage: Record<string, 'dense' | 'narrow'>;
-}
+import { reportSchema, type ReportParams } from './params/report.js';
 
 const FIGURES = ['fig_actions', 'fig_std', 'fig_edge', 'fig_curves', 'fig_scores', 'fig_maze', 'fig_value_map', 'fig_action_fields', 'fig_visited_gaps', 'fig_episode_ends', 'fig_end_distance'] as const;
 
@@ -44,11 +31,11 @@ function meta(table: import('apache-arrow').Table, key: string): string | undefi
 }
 const mean = (x: Float64Array | null) => (x && x.length ? x.reduce((s, v) => s + v, 0) / x.length : NaN);
 
-const stage: StageKind<Params> = {
+const stage: StageKind<ReportParams> = {
   kind: 'report',
   version: '6',
   description: 'Figures (Vega-Lite → SVG/PNG), the note\'s claims with verdicts, the comparison with bootstrap intervals, and a self-contained HTML report from evaluation, diagnostic and training tables.',
-  params: loadStageSchema('report'),
+  params: reportSchema,
   inputs: {
     evaluations: { description: 'evaluate.episodes tables (score, return, success per episode)', many: true, optional: true },
     trajectories: { description: 'evaluate.trajectories tables (episode, t, x, y)', many: true, optional: true },
@@ -82,8 +69,7 @@ const stage: StageKind<Params> = {
     const { runOf, runLabel } = await import('../src/report/runs.js');
     const cmp = await import('../src/report/comparison.js');
     const cl = await import('../src/report/claims.js');
-    const { coverageTable, COVERAGE_TEXT } = await import('../src/report/coverage-table.js');
-    const { BOOTSTRAP_SAMPLES } = await import('../src/report/stats.js');
+    const { summaryTables, summaryText } = await import('../src/report/summary-tables.js');
     const { tableFromArrays } = await import('apache-arrow');
     const p = ctx.params;
     const axes = { critic: p.critic_seed_axis, actor: p.actor_seed_axis };
@@ -185,39 +171,8 @@ const stage: StageKind<Params> = {
     const facts = cl.settingFacts(settings, settingSources, p.data_coverage);
     const claimRows = cl.evaluateClaims(cl.NOTE_CLAIMS, runRows, facts, boot);
     outputs['claims'] = tableFromArrays(cl.claimsColumns(claimRows) as Record<string, Float64Array>) as unknown as OutputValue;
-    const diag = cmp.diagnosticsTable(runRows);
-    const nBoot = (p.bootstrap_samples ?? BOOTSTRAP_SAMPLES).toLocaleString('en-US');
-    const tables: { section: import('../src/report/html.js').ReportSection; terminal: { columns: string[]; rows: string[][] } }[] = [];
-    if (runRows.length) {
-      const claims = cl.claimsTable(claimRows);
-      const keep = ['claim', 'setting', 'measured [95% CI]', 'runs A / B', 'verdict', 'note'].map((c) => claims.columns.indexOf(c));
-      tables.push({
-        section: {
-          title: 'Claims of the note',
-          text: cl.CLAIMS_TEXT + `\n\nSettings: ${facts.map((f) => `${f.setting || f.envId || '(one setting)'} — env ${f.envId ?? 'unknown'}, ${f.coverage ? `${f.coverage} data (${f.coverageFrom})` : 'coverage unknown'}`).join('; ')}.`,
-          table: claims,
-        },
-        terminal: { columns: keep.map((i) => claims.columns[i]!), rows: claims.rows.map((row) => keep.map((i) => row[i]!)) },
-      });
-      const comparison = cmp.comparisonTable(groups);
-      tables.push({
-        section: {
-          title: 'Comparison',
-          text: `A run is one policy: one critic seed × one actor seed. Per (setting, method): the mean and the interquartile mean (IQM) over runs with 95 % percentile-bootstrap confidence intervals (${nBoot} resamples of the runs, seed ${p.bootstrap_seed}; rliable, Agarwal et al. 2021). Score: D4RL-normalised return of deterministic (mean / argmax) evaluation episodes, averaged per run. Policy std and edge fraction are measured at dataset states. A lone run shows its value without an interval.`,
-          table: comparison,
-        },
-        terminal: comparison,
-      });
-    }
-    if (diag) {
-      tables.push({ section: { title: 'Diagnostics', text: 'Mean ± std over runs.', table: { columns: diag.columns, rows: diag.rows } }, terminal: { columns: diag.columns, rows: diag.rows } });
-    }
-    if (covRows.length) {
-      const cov = coverageTable(covRows);
-      tables.push({ section: { title: 'Dataset coverage', text: COVERAGE_TEXT, table: cov }, terminal: cov });
-    }
-    const text = [p.title, ...tables.map((t) => `\n${t.section.title}\n${r.formatTextTable(t.terminal.columns, t.terminal.rows).trimEnd()}`)].join('\n');
-    outputs['summary'] = { bytes: new TextEncoder().encode(text + '\n'), ext: 'txt', mediaType: 'text/plain' };
+    const tables = summaryTables({ runs: runRows, groups, claims: claimRows, facts, coverage: covRows, bootstrap: boot });
+    outputs['summary'] = { bytes: new TextEncoder().encode(summaryText(p.title, tables)), ext: 'txt', mediaType: 'text/plain' };
     sections.push(...tables.map((t) => t.section));
 
     if (points.length) {

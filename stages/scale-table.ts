@@ -1,13 +1,13 @@
 /** Multiplies every float column of a table by a factor (smoke pipeline, engine tests). */
 import { tableFromArrays } from 'apache-arrow';
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
+import { scaleTableSchema, type ScaleTableParams } from './params/scale-table.js';
 
-const stage: StageKind<{ factor: number }> = {
+const stage: StageKind<ScaleTableParams> = {
   kind: 'scale-table',
   version: '1',
   description: 'Multiplies every column of the input table by `factor`.',
-  params: loadStageSchema('scale-table'),
+  params: scaleTableSchema,
   inputs: { table: { description: 'a numeric table' } },
   outputs: { table: { description: 'the scaled table' } },
   async run(ctx) {

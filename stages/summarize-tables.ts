@@ -1,13 +1,13 @@
 /** Fan-in: per input table, the mean of each column; plus a text summary (smoke pipeline). */
 import { tableFromArrays } from 'apache-arrow';
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
+import { summarizeTablesSchema, type SummarizeTablesParams } from './params/summarize-tables.js';
 
-const stage: StageKind<{ title: string }> = {
+const stage: StageKind<SummarizeTablesParams> = {
   kind: 'summarize-tables',
   version: '1',
   description: 'Column means of every input table, as a table and a text summary.',
-  params: loadStageSchema('summarize-tables'),
+  params: summarizeTablesSchema,
   inputs: { tables: { description: 'any number of numeric tables', many: true } },
   outputs: {
     means: { description: 'one row per (input instance, column) with the column mean' },

@@ -1,9 +1,7 @@
 /** A cheap, seeded numeric table: the smoke pipeline's data source and an engine test fixture. */
 import { tableFromArrays } from 'apache-arrow';
 import type { StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
-
-interface Params { rows: number; columns: number; scale: number }
+import { syntheticTableSchema, type SyntheticTableParams } from './params/synthetic-table.js';
 
 /** mulberry32: tiny, seeded, good enough for test data. */
 function rng(seed: number): () => number {
@@ -17,11 +15,11 @@ function rng(seed: number): () => number {
   };
 }
 
-const stage: StageKind<Params> = {
+const stage: StageKind<SyntheticTableParams> = {
   kind: 'synthetic-table',
   version: '1',
   description: 'Generates a seeded table of uniform random float32 columns c0..cN.',
-  params: loadStageSchema('synthetic-table'),
+  params: syntheticTableSchema,
   inputs: {},
   outputs: { table: { description: 'rows × columns float32 values in [0, scale)' } },
   async run(ctx) {

@@ -4,15 +4,14 @@
  */
 import { tableFromArrays } from 'apache-arrow';
 import type { InputArtifact, StageKind } from '../src/engine/stage.js';
-import { loadStageSchema } from '../src/engine/stage-schema.js';
+import { toyTrainSchema, type ToyTrainParams } from './params/toy-train.js';
 
-interface Params { steps: number; checkpoint_every: number; step_ms: number; lr: number }
 
-const stage: StageKind<Params> = {
+const stage: StageKind<ToyTrainParams> = {
   kind: 'toy-train',
   version: '1',
   description: 'Gradient descent on the mean squared distance to the column means of the input; checkpoints as it goes.',
-  params: loadStageSchema('toy-train'),
+  params: toyTrainSchema,
   inputs: { table: { description: 'a numeric table (its column means are the target)' } },
   outputs: {
     weights: { description: 'the learned vector (one row per column)' },

@@ -10,32 +10,36 @@ import type { StageContext } from '../../src/engine/stage.js';
 /** A learner's resumable state: one table, or several named ones (a critic and an actor trained together). */
 export type LearnerState = Table | Record<string, Table>;
 
-export interface Learner<S extends LearnerState = Table> {
-  step(n: number): Record<string, number>;
+export interface Learner<S extends LearnerState = Table, M extends string = string> {
+  /** n steps; the mean metrics over them (at least the logged ones). */
+  step(n: number): Readonly<Record<M, number>>;
   exportState(): S;
   importState(t: S): void;
 }
 
-export interface LoopOptions {
+export interface LoopOptions<M extends string = string> {
   steps: number;
   logEvery: number;
   checkpointEvery: number;
   /** Metric names to log (keys of step()'s result); others are ignored. */
-  metrics: readonly string[];
+  metrics: readonly M[];
   /** Prefix of metric event names, e.g. "iql/". */
   prefix: string;
 }
 
-export interface LoopResult {
+export interface LoopResult<M extends string = string> {
   curve: Table;
   /** The last logged value of each metric. */
-  last: Record<string, number>;
+  last: Partial<Record<M, number>>;
   resumedFrom: number;
 }
 
 const CHUNK = 100; // steps between signal checks and progress reports
 
-export async function trainLoop<S extends LearnerState>(ctx: StageContext<unknown>, learner: Learner<S>, o: LoopOptions): Promise<LoopResult> {
+/** What the loop uses of a stage's context. */
+export type LoopContext = Pick<StageContext, 'checkpoint' | 'signal' | 'progress' | 'metric' | 'log'>;
+
+export async function trainLoop<S extends LearnerState, M extends string>(ctx: LoopContext, learner: Learner<S, M>, o: LoopOptions<M>): Promise<LoopResult<M>> {
   let step = 0;
   const cSteps: number[] = [];
   const cMetric: string[] = [];
@@ -53,8 +57,8 @@ export async function trainLoop<S extends LearnerState>(ctx: StageContext<unknow
   const resumedFrom = step;
   const curveTable = () => tableFromArrays({ step: Int32Array.from(cSteps), metric: cMetric, value: Float64Array.from(cValue) });
   const save = () => ctx.checkpoint.save({ step, tables: { ...stateTables(learner.exportState()), curve: curveTable() }, meta: {} });
-  const acc = new Map<string, { sum: number; n: number }>();
-  const last: Record<string, number> = {};
+  const acc = new Map<M, { sum: number; n: number }>();
+  const last: Partial<Record<M, number>> = {};
   let lastSaved = step;
   ctx.progress(step, o.steps);
   while (step < o.steps) {
