@@ -22,7 +22,7 @@ shift 2
 mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
 
 S3_PORT="${IQLP_S3_PORT:-18333}"; MASTER_PORT="${IQLP_WEED_MASTER_PORT:-19333}"; VOLUME_PORT="${IQLP_WEED_VOLUME_PORT:-18080}"; FILER_PORT="${IQLP_WEED_FILER_PORT:-18888}"
-RAY_PORT="${IQLP_RAY_PORT:-16379}"; DASH_PORT="${IQLP_RAY_DASHBOARD_PORT:-18265}"
+RAY_PORT="${IQLP_RAY_PORT:-26379}"; DASH_PORT="${IQLP_RAY_DASHBOARD_PORT:-28265}"
 PG_PORT="${IQLP_PG_PORT:-15432}"; MLFLOW_PORT="${IQLP_MLFLOW_PORT:-15055}"
 BUCKET=iqlp-test; KEY_ID=iqlptestkey; SECRET=iqlptestsecret0123456789
 
@@ -40,7 +40,7 @@ http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 # Starts "$@" in its own session (process group), output to DIR/NAME.log, pid to DIR/NAME.pid.
 spawn() {
   local name=$1; shift
-  setsid "$@" >>"$dir/$name.log" 2>&1 < /dev/null &
+  setsid "$@" >"$dir/$name.log" 2>&1 < /dev/null &
   echo $! > "$dir/$name.pid"
 }
 stop_group() {
@@ -73,25 +73,30 @@ JSON
   log "SeaweedFS S3 at http://127.0.0.1:$S3_PORT, bucket $BUCKET"
 }
 
-ray_env() { env RAY_USAGE_STATS_ENABLED=0 RAY_DEDUP_LOGS=0 AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET AWS_REGION=us-east-1 "$@"; }
+# The nodes' environment: the S3 test key as AWS credentials, which the jobs' processes inherit.
+RAY_ENV=(env RAY_USAGE_STATS_ENABLED=0 RAY_DEDUP_LOGS=0 AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET AWS_REGION=us-east-1)
 start_ray() {
   [[ -x "$VENV/bin/ray" ]] || { log "no ray in $VENV: run scripts/setup-cluster.sh"; exit 1; }
   mkdir -p "$dir/ray"
   # --block keeps `ray start` in the foreground as the parent of the node's processes, so that
   # stopping its process group stops exactly that node.
-  spawn ray-head ray_env "$VENV/bin/ray" start --head --block --node-ip-address=127.0.0.1 --port="$RAY_PORT" \
+  spawn ray-head "${RAY_ENV[@]}" "$VENV/bin/ray" start --head --block --node-ip-address=127.0.0.1 --port="$RAY_PORT" \
     --num-cpus=1 --num-gpus=0 --dashboard-host=127.0.0.1 --dashboard-port="$DASH_PORT" --include-dashboard=true \
+    --ray-client-server-port=$((RAY_PORT + 1)) --min-worker-port=30000 --max-worker-port=30999 \
     --disable-usage-stats --temp-dir="$dir/ray"
   wait_for 120 "the Ray dashboard on :$DASH_PORT" http_ok "http://127.0.0.1:$DASH_PORT/api/version"
   start_ray_worker worker1
   log "Ray head at http://127.0.0.1:$DASH_PORT with worker node worker1"
 }
 # A worker node; it carries the custom resource iqlp_worker (tests pin an instance to worker nodes with it).
+# Nodes on one machine need ports of their own: worker ports and the agent's HTTP port per node.
 start_ray_worker() {
-  local name=$1
-  spawn "ray-$name" ray_env "$VENV/bin/ray" start --block --address="127.0.0.1:$RAY_PORT" --node-ip-address=127.0.0.1 \
-    --num-cpus=1 --num-gpus=0 --resources='{"iqlp_worker": 1}' --disable-usage-stats
-  wait_for 90 "Ray worker node $name" bash -c "curl -fsS -m 2 http://127.0.0.1:$DASH_PORT/nodes?view=summary | grep -o '\"state\": *\"ALIVE\"' | wc -l | awk '{exit !(\$1 >= 2)}'"
+  local name=$1 n=1 f
+  for f in "$dir"/ray-*.pid; do [[ -e "$f" && "$f" != *ray-head.pid ]] && n=$((n + 1)); done
+  spawn "ray-$name" "${RAY_ENV[@]}" "$VENV/bin/ray" start --block --address="127.0.0.1:$RAY_PORT" --node-ip-address=127.0.0.1 \
+    --num-cpus=1 --num-gpus=0 --resources='{"iqlp_worker": 1}' --disable-usage-stats \
+    --min-worker-port=$((30000 + 1000 * n)) --max-worker-port=$((30999 + 1000 * n)) --dashboard-agent-listen-port=$((52365 + n))
+  wait_for 90 "Ray worker node $name" grep -q "Ray runtime started" "$dir/ray-$name.log"
 }
 
 start_mlflow() {

@@ -119,7 +119,8 @@ function hit(cx: RunContext, inst: PlannedInstance, key: string, m: Manifest): O
 export async function lock(cx: RunContext, inst: PlannedInstance, key: string): Promise<HeldLock> {
   const local = await acquireLock(cx.store.lockPath(key), cx.runId, cx.signal, (holder) =>
     log(cx, inst, `waiting: run ${holder?.runId ?? '?'} (pid ${holder?.pid ?? '?'}) is computing this entry`));
-  if (!cx.remote) return local;
+  // A cluster executor's node takes the remote lock itself (instance-runner.ts); here it would deadlock it.
+  if (!cx.remote || cx.executor.remote) return local;
   try {
     const { acquireRemoteLock } = await import('../store/remote-lock.js');
     const remote = await acquireRemoteLock(cx.remote, key, cx.runId, cx.signal, (holder) =>

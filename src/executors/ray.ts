@@ -7,6 +7,7 @@
  * container image, or a shared file system) and AWS credentials for the remote store in their own
  * environment: nothing secret travels in the job.
  */
+import axios from 'axios';
 import { projectRoot } from '../engine/stage-schema.js';
 import { join } from 'node:path';
 import type { Executor, InstanceTask } from '../engine/executor.js';
@@ -32,20 +33,21 @@ export class RayJobsClient {
   constructor(readonly address: string, private readonly timeoutMs = 15_000) {}
 
   async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
-    let r: Response;
+    // axios (node's http), not fetch: Ray's dashboard refuses POSTs that carry browser headers
+    // (undici's fetch always sends Sec-Fetch-Mode).
     try {
-      r = await fetch(`${this.address.replace(/\/+$/, '')}${path}`, {
-        method, signal: AbortSignal.timeout(this.timeoutMs),
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      const r = await axios.request<string>({
+        method, url: `${this.address.replace(/\/+$/, '')}${path}`, data: body, timeout: this.timeoutMs,
+        responseType: 'text', transformResponse: (x: string) => x, validateStatus: () => true,
+        headers: { 'user-agent': 'iql-pipeline', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       });
+      let json: unknown = null;
+      try { json = JSON.parse(r.data); } catch { /* not JSON */ }
+      return { status: r.status, json, text: r.data };
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-      throw new Error(`Ray at ${this.address}: ${method} ${path} failed: ${cause}`);
+      const x = e as { code?: string; message?: string };
+      throw new Error(`Ray at ${this.address}: ${method} ${path} failed: ${x.code ?? x.message}`);
     }
-    const text = await r.text();
-    let json: unknown = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: r.status, json, text };
   }
 
   async version(): Promise<string> {
