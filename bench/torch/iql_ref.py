@@ -1,5 +1,5 @@
 """PyTorch-CPU reference for speed comparison (issue 7): IQL critic step and AWR actor step at the
-sizes of our tfjs implementation (DESIGN §5): obs 4, act 2, 2×256 ReLU MLPs, batch 256, Adam 3e-4.
+sizes of our tfjs implementation's maze2d defaults: obs 4, act 2, 2×256 ReLU MLPs, batch 256, Adam 3e-4.
 
 Our own small reference, written for this benchmark (same maths as src/rl/algos/iql.ts and
 extract.ts, plain idiomatic PyTorch eager mode):

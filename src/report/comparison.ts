@@ -6,7 +6,8 @@
  */
 import { compareGroups, type RunId } from './runs.js';
 import { bootstrapInterval, intervalSeed, type Interval } from './stats.js';
-import { aggregateBySeeds, formatNumber, stats, type AggregateResult } from './table.js';
+import { aggregateBySeeds, stats, type AggregateResult } from './table.js';
+import { formatNumber } from './text-table.js';
 
 /** One run: its identity and its numbers (score from evaluate, diagnostics from diagnose). */
 export interface RunRow extends RunId {

@@ -4,7 +4,7 @@
  * share one document) or as PNG data: URIs; when both are given, the SVG is shown and the PNG is
  * offered as a download link (a plain `<a download>`, no script).
  */
-import { formatNumber, isNumericCell, type Cell } from './table.js';
+import { formatNumber, isNumericCell, type Cell } from './text-table.js';
 
 export interface ReportImage {
   /** Short identifier, also the PNG download file name (`<name>.png`). */

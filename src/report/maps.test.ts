@@ -5,7 +5,7 @@ import { tableFromArrays, RecordBatch, Schema, Table } from 'apache-arrow';
 import { actionFieldChart, endDistanceHistogram, GREEDY_PANEL, mazePlotFrame, mazePointsChart, radiusCircle, valueMapChart, type FieldArrow } from './maps.js';
 import { mazeDiagnosticsSection, type LabelledTable } from './maze-section.js';
 import { METHOD_COLORS, pngSize, renderChart } from './render.js';
-import { countInMark, markGroups, roleTexts } from '../../test/report/svg-helpers.js';
+import { countInMark, markGroups, roleTexts } from './svg-test-helpers.js';
 
 const UMAZE = '#####\n#GOO#\n###O#\n#OOO#\n#####';
 const umaze = mazePlotFrame((k) => ({ layout: UMAZE, goal: '1,1', goal_radius: '0.5' })[k])!;

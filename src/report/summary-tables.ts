@@ -9,7 +9,7 @@ import { comparisonTable, diagnosticsTable, type GroupSummary, type RunRow, type
 import { COVERAGE_TEXT, coverageTable, type CoverageRow } from './coverage-table.js';
 import type { ReportSection } from './html.js';
 import { BOOTSTRAP_SAMPLES } from './stats.js';
-import { formatTextTable } from './table.js';
+import { formatTextTable } from './text-table.js';
 
 export interface SummaryTable {
   /** The HTML report's section (title, explanation, the full table). */

@@ -6,6 +6,7 @@
 import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EngineEvent } from '../engine/events.js';
+import { formatTextTable } from '../report/text-table.js';
 import { journalPath, listJournals, readJournal } from './journal.js';
 import type { MlflowClient, Run } from './mlflow-client.js';
 import { buildPlan, type TrackingPlan } from './model.js';
@@ -119,12 +120,6 @@ function fmt(v: number | undefined): string {
   return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
 }
 
-export function renderTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 const ALWAYS_HIDDEN = new Set(['stage.kind', 'stage.name']);
 
 /** One table per stage: instance, status, cache, the params that vary, the summary metrics. */
@@ -145,9 +140,9 @@ export function formatCompare(rows: CompareRow[], opts: { stage?: string; metric
     let metricKeys = opts.metrics ?? [...new Set(rs.flatMap((r) => r.summaryKeys))];
     if (metricKeys.length === 0 && !opts.metrics) metricKeys = [...new Set(rs.flatMap((r) => Object.keys(r.metrics)))].sort();
     const header = ['instance', 'status', 'cache', ...shownParams.map((k) => k.replace(/^matrix\./, '')), ...metricKeys];
-    const right = header.map((_, i) => i >= 3 + shownParams.length);
+    const align = header.map((_, i): 'left' | 'right' => (i >= 3 + shownParams.length ? 'right' : 'left'));
     const body = rs.map((r) => [r.instance, r.status, r.cache, ...shownParams.map((k) => r.params[k] ?? ''), ...metricKeys.map((k) => fmt(r.metrics[k]))]);
-    out.push(`${stage} (${rs.length})\n${renderTable(header, body, right)}`);
+    out.push(`${stage} (${rs.length})\n${formatTextTable(header, body, { align }).trimEnd()}`);
   }
   return out.join('\n\n');
 }

@@ -1,5 +1,6 @@
 /**
- * Compute backend selection for tfjs (DESIGN §3).
+ * Compute backend selection for tfjs: native libtensorflow when installed (the fastest here, see
+ * bench/tfjs-node-findings.md), else WebAssembly with SIMD, else pure JS.
  *
  *   const info = await initBackend();          // 'tensorflow' (tfjs-node) > 'wasm' (SIMD) > 'cpu'
  *   const info = await initBackend('cpu');     // force one (tests comparing backends)
@@ -207,9 +208,4 @@ export async function initBackend(prefer?: BackendPreference): Promise<BackendIn
 
 function nameOf(p: BackendPreference): string {
   return p === 'node' ? 'tensorflow' : p;
-}
-
-/** The backend chosen by the last initBackend call (null before any). */
-export function currentBackend(): BackendInfo | null {
-  return current;
 }

@@ -4,7 +4,8 @@
  * `mlpBackward` into per-parameter gradients (and dL/dx where asked).
  *
  * Why: tfjs autograd records every op and its matmul gradient uses transposed operands, which the
- * wasm backend runs on a slow scalar loop instead of XNNPACK (DESIGN §3, ≈4x slower end to end).
+ * wasm backend runs on a slow scalar loop instead of XNNPACK (≈4x slower end to end when measured;
+ * bench/tfjs-node-findings.md compares the variants).
  * The backward here picks its kernels per backend.
  *
  * Architecture (`MlpArch`): each hidden layer is

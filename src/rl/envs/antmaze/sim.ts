@@ -2,7 +2,7 @@
  * mujoco-js simulation of n ants in one maze (one compiled MjModel per layout, n MjData), with
  * D4RL AntMaze's step/reset/reward/observation semantics (see specs.ts). Flat Float64 mirrors of
  * qpos (n×15), qvel (n×14) and the goals (n×2) are kept for the caller; wasm views are fetched on
- * every access (they go stale when the heap grows; DESIGN §3).
+ * every access (they go stale when the wasm heap grows; see shared/mujoco.ts).
  *
  * Step: ctrl = clip(a, −1, 1) (NaN → 0); mj_step × 5; reward = 1 if ‖qpos[0:2] − goal‖ ≤ 0.5.
  */

@@ -2,7 +2,7 @@
  * mujoco-js simulation of n cheetahs (one compiled MjModel per family, n MjData), with the exact
  * step/reset/reward/observation semantics of gym HalfCheetah and dm_control cheetah-run.
  * Flat Float64 mirrors of qpos/qvel are kept for the caller; wasm views are fetched per access
- * (they go stale when the heap grows; DESIGN §3).
+ * (they go stale when the wasm heap grows; see shared/mujoco.ts).
  *
  * Step semantics.
  *  - halfcheetah: ctrl = clip(a, −1, 1); mj_step × 5; reward = (x_after − x_before)/0.05 −

@@ -44,9 +44,3 @@ test('rollout: one batched policy call per step, deterministic, trajectories, su
   assert.ok(still.finalCellsToGoal.some((d) => d > 0));
   await assert.rejects(rollout(id, () => new Float32Array(1), { episodes: 2, seed: 0 }), /policy must return a Float32Array of 4 values/);
 });
-
-test('100 umaze episodes: timing figure (env time excludes policy time)', async () => {
-  const r = await rollout('maze2d-umaze-v1', (_o, n) => new Float32Array(2 * n).fill(0.5), { episodes: 100, seed: 0 });
-  console.log(`maze2d-umaze-v1: 100 episodes × 300 steps, env ${r.envMs.toFixed(0)} ms, policy ${r.policyMs.toFixed(0)} ms`);
-  assert.equal(r.returns.length, 100);
-});

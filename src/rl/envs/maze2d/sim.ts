@@ -9,7 +9,7 @@ import { getLayout, mazeXml, type MazeName } from './layout.js';
 
 const models = new Map<string, MjModelLike>();
 
-export async function getMazeModel(maze: MazeName): Promise<{ mj: MainModule; model: MjModelLike }> {
+async function getMazeModel(maze: MazeName): Promise<{ mj: MainModule; model: MjModelLike }> {
   const mj = await getMujoco();
   let model = models.get(maze);
   if (!model) {
@@ -18,12 +18,6 @@ export async function getMazeModel(maze: MazeName): Promise<{ mj: MainModule; mo
     models.set(maze, model);
   }
   return { mj, model };
-}
-
-/** Frees the cached models (call only when no MazeSim is alive). */
-export function releaseMazeModels(): void {
-  for (const m of models.values()) m.delete();
-  models.clear();
 }
 
 /**

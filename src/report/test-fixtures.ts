@@ -1,4 +1,9 @@
-/** Small deterministic synthetic tables for the report tests. */
+/** Small deterministic synthetic tables for the report tests, and a sample report built from them. */
+import { actionScatter, edgeNormHistogram, mazeTrajectories, returnsChart, stdHistogram, trainingCurves } from './charts.js';
+import { buildHtmlReport, type HtmlReportInput } from './html.js';
+import { renderChart } from './render.js';
+import { aggregateBySeeds } from './table.js';
+
 export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
@@ -89,4 +94,44 @@ export function trajectories(episodes = 3): { method: string; episode: number; t
         }
     }
   return out;
+}
+
+/** A report with every kind of section (tables, SVG and PNG-only figures, a missing image), and its figure count. */
+export async function sampleReport(): Promise<{ html: string; figures: number }> {
+  const sc = scores();
+  const agg = aggregateBySeeds(sc, 'method', ['score'], { labels: { score: 'normalised score' } });
+  const charts = {
+    actions: await renderChart(actionScatter(actionPoints(30))),
+    norms: await renderChart(edgeNormHistogram(actionPoints(30))),
+    std: await renderChart(stdHistogram(stdValues(40))),
+    curves: await renderChart(trainingCurves(curves(), { logMetrics: ['q_loss'] })),
+    returns: await renderChart(returnsChart(sc)),
+    maze: await renderChart(mazeTrajectories(UMAZE, trajectories(2))),
+  };
+  const input: HtmlReportInput = {
+    title: 'maze2d-umaze: policy extraction <compare>',
+    subtitle: 'IQL critic, three extraction methods',
+    generatedAt: new Date('2025-01-02T03:04:05Z'),
+    sections: [
+      {
+        title: 'Scores',
+        text: 'Normalised score over seeds (mean ± sample std).\n\nComputed with `evaluate`.',
+        table: { columns: agg.columns, rows: agg.rows },
+        images: [{ name: 'returns', svg: charts.returns.svg, png: charts.returns.png, caption: 'Per-seed scores, mean and std.' }],
+      },
+      {
+        title: 'Policy actions',
+        images: [
+          { name: 'actions', svg: charts.actions.svg, caption: 'Policy actions at dataset states; unit circle and action box drawn.' },
+          { name: 'norms', svg: charts.norms.svg, caption: '‖a‖ per method.' },
+          { name: 'std-png-only', png: charts.std.png, caption: 'Policy std (PNG only).' },
+        ],
+      },
+      { title: 'Training', images: [{ name: 'curves', svg: charts.curves.svg, caption: 'Losses.' }] },
+      { title: 'Rollouts', images: [{ name: 'maze', svg: charts.maze.svg, caption: 'Trajectories.' }, { name: 'missing' }] },
+    ],
+    params: { dataset: { env: 'maze2d-umaze-v1', n: 1000000 }, iql: { tau: 0.7, beta: 3, hidden: [256, 256] }, methods: ['awr', 'ddpg', 'awr-discrete'], note: '<b>not html</b>' },
+    cacheKeys: { 'fit-iql[seed=0]': 'a'.repeat(64), 'load-dataset': 'b'.repeat(64) },
+  };
+  return { html: buildHtmlReport(input), figures: 6 };
 }

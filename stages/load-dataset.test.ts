@@ -3,46 +3,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import AjvModule from 'ajv';
 import { tableToIPC, type Table } from 'apache-arrow';
-import stage from '../../../stages/load-dataset.js';
-import type { StageContext, StageResult } from '../../engine/stage.js';
-import { tableToTransitions, datasetMetadata } from './dataset.js';
-import { writeD4rlHdf5 } from './hdf5.js';
-import { listEnvIds } from '../envs/registry.js';
+import stage from './load-dataset.js';
+import type { StageResult } from '../src/engine/stage.js';
+import { paramsValidator, runStage, withDefaults } from './lib/test-harness.js';
+import { tableToTransitions, datasetMetadata } from '../src/rl/data/dataset.js';
+import { writeD4rlHdf5 } from '../src/rl/data/hdf5.js';
+import { listEnvIds } from '../src/rl/envs/registry.js';
 
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
-const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile(stage.params);
+const validate = paramsValidator(stage);
 const dir = mkdtempSync(join(tmpdir(), 'iql-load-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function params(p: Record<string, unknown>): Record<string, unknown> {
-  const q = { ...p };
-  assert.ok(validate(q), JSON.stringify(validate.errors));
-  return q;
+  return withDefaults(stage, p);
 }
 
 async function run(p: Record<string, unknown>, seed = 0): Promise<{ res: StageResult; progress: number[]; records: Record<string, unknown> }> {
-  const progress: number[] = [];
-  const records: Record<string, unknown> = {};
-  const ctx: StageContext<any> = {
-    params: params(p),
-    seed,
-    inputs: {},
-    instance: 'data',
-    cacheKey: 'k',
-    signal: new AbortController().signal,
-    checkpoint: { latest: async () => null, save: async () => {} },
-    progress: (s) => progress.push(s),
-    metric: () => {},
-    log: () => {},
-    record: (k, v) => {
-      records[k] = v;
-    },
-    scratchDir: dir,
-  };
-  return { res: await stage.run(ctx), progress, records };
+  const r = await runStage(stage, p, {}, { seed, instance: 'data', cacheKey: 'k', scratchDir: dir });
+  return { res: r.result, progress: r.progress, records: r.records };
 }
 
 test('schema: defaults, required env, path required for files, env ids match the registry', () => {
@@ -127,9 +106,9 @@ test('generate antmaze-umaze-v2: the goal-reaching ant data with D4RL terminals,
 });
 
 test('source exorl: a directory of episode .npz files recorded on cheetah-run; rewards relabelled from physics match the env', async () => {
-  const { makeLocoVecEnv } = await import('../envs/locomotion/vec-env.js');
-  const { writeNpz } = await import('./npz.js');
-  const { Rng } = await import('../rng.js');
+  const { makeLocoVecEnv } = await import('../src/rl/envs/locomotion/vec-env.js');
+  const { writeNpz } = await import('../src/rl/data/npz.js');
+  const { Rng } = await import('../src/rl/rng.js');
   const buf = join(dir, 'exorl-buffer');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(buf, { recursive: true });

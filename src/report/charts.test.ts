@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { actionScatter, edgeNormHistogram, histogram, mazeTrajectories, niceStep, parseLayout, returnsChart, stdHistogram, trainingCurves } from '../../src/report/charts.js';
-import { METHOD_COLORS, methodColor, methodColorScale, pngSize, renderChart, renderSvg, svgToPng } from '../../src/report/render.js';
-import { actionPoints, curves, scores, stdValues, trajectories, UMAZE } from './fixtures.js';
-import { countInMark, markGroups, roleTexts } from './svg-helpers.js';
+import { actionScatter, edgeNormHistogram, histogram, mazeTrajectories, niceStep, parseLayout, returnsChart, stdHistogram, trainingCurves } from './charts.js';
+import { METHOD_COLORS, methodColor, methodColorScale, pngSize, renderChart, renderSvg, svgToPng } from './render.js';
+import { actionPoints, curves, scores, stdValues, trajectories, UMAZE } from './test-fixtures.js';
+import { countInMark, markGroups, roleTexts } from './svg-test-helpers.js';
 
 function checkPng(r: { png: Uint8Array; width: number; height: number; scale: number }) {
   const { width, height } = pngSize(r.png);

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coverage, diagnostics, episodes, runReport } from './stage-harness.js';
-import type { InputArtifact } from '../../src/engine/stage.js';
+import { coverage, diagnostics, episodes, runReport } from './lib/report-inputs.js';
+import type { InputArtifact } from '../src/engine/stage.js';
 
 const FAST = { bootstrap_samples: 2000 };
 

@@ -2,39 +2,25 @@
  * evaluate → diagnose in-process on a tiny maze2d study (dataset → IQL → DDPG, a few dozen steps):
  * evaluate's `visited` sample and diagnose's value map, action field and visited-state gaps have
  * the documented columns, sizes and value ranges; the old outputs are unchanged by the new ones;
- * locomotion skips the maze outputs.
+ * locomotion skips the maze outputs. And the stage's geometry helpers against hand-computed values.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import AjvModule from 'ajv';
 import { tableToIPC, type Table } from 'apache-arrow';
-import type { InputArtifact, StageContext, StageKind, StageResult } from '../../engine/stage.js';
-import loadDataset from '../../../stages/load-dataset.js';
-import fitIql from '../../../stages/fit-iql.js';
-import extractPolicy from '../../../stages/extract-policy.js';
-import evaluate from '../../../stages/evaluate.js';
-import diagnose from '../../../stages/diagnose.js';
-import { syntheticTransitions } from '../algos/fixtures.js';
-import { transitionsToTable } from '../data/dataset.js';
-
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
-const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
+import type { StageKind, StageResult } from '../src/engine/stage.js';
+import { runStage, tableArtifact } from './lib/test-harness.js';
+import loadDataset from './load-dataset.js';
+import fitIql from './fit-iql.js';
+import extractPolicy from './extract-policy.js';
+import evaluate from './evaluate.js';
+import diagnose, { actionGeometry, actionGrid, distanceToNearbyData } from './diagnose.js';
+import { syntheticTransitions } from '../src/rl/algos/fixtures.js';
+import { transitionsToTable } from '../src/rl/data/dataset.js';
 
 /** Runs a stage kind with schema defaults filled in; inputs are in-memory tables. */
 async function run(kind: StageKind, params: Record<string, unknown>, inputs: Record<string, Table> = {}, seed = 0): Promise<StageResult> {
-  const p = { ...params };
-  const validate = ajv.compile(kind.params);
-  assert.ok(validate(p), `${kind.kind}: ${JSON.stringify(validate.errors)}`);
-  const artifacts: Record<string, InputArtifact> = {};
-  for (const [name, t] of Object.entries(inputs)) {
-    artifacts[name] = { instance: name, output: name, matrix: {}, params: {}, digest: `${name}-digest`.padEnd(64, '0'), path: '/dev/null', kind: 'table', table: async () => t, bytes: async () => new Uint8Array() };
-  }
-  const ctx: StageContext<any> = {
-    params: p, seed, inputs: artifacts, instance: kind.kind, cacheKey: 'k'.repeat(64), signal: new AbortController().signal,
-    checkpoint: { latest: async () => null, save: async () => {} },
-    progress: () => {}, metric: () => {}, log: () => {}, record: () => {}, scratchDir: '/tmp',
-  };
-  return kind.run(ctx);
+  const artifacts = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, tableArtifact(name, t)]));
+  return (await runStage(kind, params, artifacts, { seed })).result;
 }
 const table = (r: StageResult, name: string) => r.outputs[name] as Table;
 const columns = (t: Table) => t.schema.fields.map((f) => f.name);
@@ -114,8 +100,8 @@ test('antmaze: V map at rest (no greedy search over 11^8 actions), visited gaps 
   assert.deepEqual(columns(table(d, 'value_map')), ['gi', 'gj', 'x', 'y', 'v']);
   assert.equal(table(d, 'value_map').numRows, 7 * 4);
   assert.deepEqual(columns(table(d, 'visited_gaps')).slice(0, 5), ['episode', 't', 'final', 'x', 'y']);
-  const { mazeDiagnosticsSection } = await import('../../report/maze-section.js');
-  const { renderChart } = await import('../../report/render.js');
+  const { mazeDiagnosticsSection } = await import('../src/report/maze-section.js');
+  const { renderChart } = await import('../src/report/render.js');
   const lt = (t: Table) => [{ label: 'ddpg', seed: '0', table: t }];
   const drawn: string[] = [];
   const section = await mazeDiagnosticsSection(
@@ -136,4 +122,24 @@ test('locomotion: diagnose skips the maze outputs; visited gaps have no grid col
   const d = await run(diagnose, { states: 20, neighbour_pool: 100 }, { policy, critic, dataset, visited });
   assert.deepEqual(Object.keys(d.outputs).sort(), ['actions', 'visited_gaps']);
   assert.deepEqual(columns(table(d, 'visited_gaps')), ['episode', 't', 'final', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'q_pi', 'v'], 'no positions, no greedy columns (21^6 grid)');
+});
+
+test('actionGeometry: norms, box edge and unit circle', () => {
+  const g = actionGeometry(Float32Array.from([1, 0, 0.6, 0.8, 0.1, 0.1, -0.99, 0.5]), 2, 0.02);
+  assert.deepEqual(Array.from(g.norms, (x) => +x.toFixed(4)), [1, 1, 0.1414, 1.1091]);
+  assert.deepEqual(Array.from(g.onEdge), [1, 0, 0, 1]);
+  assert.deepEqual(Array.from(g.onCircle), [1, 1, 0, 1]);
+});
+
+test('actionGrid: bins^d points covering the box, edges included', () => {
+  const grid = actionGrid(3, 2);
+  assert.deepEqual(Array.from(grid), [-1, -1, -1, 0, -1, 1, 0, -1, 0, 0, 0, 1, 1, -1, 1, 0, 1, 1]);
+});
+
+test('distanceToNearbyData: nearest action among the k nearest states', () => {
+  // Pool: states 0, 1, 10 with actions 0.5, -0.5, 1; query at state 0.2 with action 0.4.
+  const d1 = distanceToNearbyData(Float32Array.from([0.2]), Float32Array.from([0.4]), Float32Array.from([0, 1, 10]), Float32Array.from([0.5, -0.5, 1]), 1, 1, 1);
+  assert.ok(Math.abs(d1[0]! - 0.1) < 1e-6, `k=1 uses only state 0: ${d1[0]}`);
+  const d2 = distanceToNearbyData(Float32Array.from([0.9]), Float32Array.from([0.9]), Float32Array.from([0, 1, 10]), Float32Array.from([0.5, -0.5, 1]), 1, 1, 2);
+  assert.ok(Math.abs(d2[0]! - 0.4) < 1e-6, `k=2 sees states 1 and 0, nearest action 0.5: ${d2[0]}`);
 });

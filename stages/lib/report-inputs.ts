@@ -8,18 +8,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import AjvModule from 'ajv';
 import { RecordBatch, Schema, Table, tableFromArrays } from 'apache-arrow';
-import stage from '../../stages/report.js';
-import type { InputArtifact, OutputValue, StageContext, StageResult } from '../../src/engine/stage.js';
+import stage from '../report.js';
+import type { InputArtifact, OutputValue, StageResult } from '../../src/engine/stage.js';
+import { runStage } from './test-harness.js';
 import { isFileOutput } from '../../src/engine/stage.js';
 import { instanceName } from '../../src/engine/plan.js';
 
 type Matrix = Record<string, string | number>;
-
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
-const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile(stage.params);
 
 function withMeta(t: Table, meta: Record<string, string>): Table {
   const m = new Map(t.schema.metadata);
@@ -66,15 +62,7 @@ export interface ReportRun {
 }
 
 export async function runReport(inputs: Record<string, InputArtifact[]>, params: Record<string, unknown> = {}, instance = 'report'): Promise<ReportRun> {
-  const p = { ...params };
-  if (!validate(p)) throw new Error(`report params: ${JSON.stringify(validate.errors)}`);
-  const ctx: StageContext<any> = {
-    params: p, seed: 0, inputs, instance, cacheKey: 'c'.repeat(64), signal: new AbortController().signal,
-    checkpoint: { latest: async () => null, save: async () => {} },
-    progress: () => {}, metric: () => {}, log: () => {}, record: () => {},
-    scratchDir: mkdtempSync(join(tmpdir(), 'iqlp-report-')),
-  };
-  const result = await stage.run(ctx);
+  const { result } = await runStage(stage, params, inputs, { instance, cacheKey: 'c'.repeat(64), scratchDir: mkdtempSync(join(tmpdir(), 'iqlp-report-')) });
   const file = (name: string) => {
     const o = result.outputs[name] as OutputValue | undefined;
     if (!o || !isFileOutput(o)) throw new Error(`no file output ${name}`);

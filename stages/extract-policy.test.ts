@@ -6,44 +6,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import AjvModule from 'ajv';
 import type { Table } from 'apache-arrow';
-import type { InputArtifact, StageContext, StageKind, StageResult } from '../../engine/stage.js';
-import fitIql from '../../../stages/fit-iql.js';
-import extractPolicy from '../../../stages/extract-policy.js';
-import { transitionsToTable } from '../data/dataset.js';
-import { readMetadata } from '../nn/serialize.js';
-import { criticFromTable } from './critic.js';
-import { syntheticTransitions } from './fixtures.js';
-import { computeObsNorm } from './obs-norm.js';
-import { policyFromTable } from './policy.js';
+import type { StageKind, StageResult } from '../src/engine/stage.js';
+import { paramsValidator, runStage, tableArtifact, withDefaults } from './lib/test-harness.js';
+import fitIql from './fit-iql.js';
+import extractPolicy from './extract-policy.js';
+import { transitionsToTable } from '../src/rl/data/dataset.js';
+import { readMetadata } from '../src/rl/nn/serialize.js';
+import { criticFromTable } from '../src/rl/algos/critic.js';
+import { syntheticTransitions } from '../src/rl/algos/fixtures.js';
+import { computeObsNorm } from '../src/rl/algos/obs-norm.js';
+import { policyFromTable } from '../src/rl/algos/policy.js';
 
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
-const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } })({ allErrors: true, useDefaults: true, strict: false });
-
-function withDefaults(kind: StageKind, params: Record<string, unknown>): Record<string, unknown> {
-  const p = { ...params };
-  const validate = ajv.compile(kind.params);
-  assert.ok(validate(p), `${kind.kind}: ${JSON.stringify(validate.errors)}`);
-  return p;
-}
-
+/** Runs a stage kind with its schema defaults (seed 1); inputs are in-memory tables. */
 async function run(
   kind: StageKind,
   params: Record<string, unknown>,
   inputs: Record<string, Table>,
   inputParams: Record<string, Record<string, unknown>> = {},
 ): Promise<StageResult> {
-  const artifacts: Record<string, InputArtifact> = {};
-  for (const [name, t] of Object.entries(inputs)) {
-    artifacts[name] = { instance: name, output: name, matrix: {}, params: inputParams[name] ?? {}, digest: `${name}-digest`.padEnd(64, '0'), path: '/dev/null', kind: 'table', table: async () => t, bytes: async () => new Uint8Array() };
-  }
-  const ctx = {
-    params: withDefaults(kind, params), seed: 1, inputs: artifacts, instance: kind.kind, cacheKey: 'k'.repeat(64), signal: new AbortController().signal,
-    checkpoint: { latest: async () => null, save: async () => {} },
-    progress: () => {}, metric: () => {}, log: () => {}, record: () => {}, scratchDir: '/tmp',
-  } as unknown as StageContext<any>;
-  return kind.run(ctx);
+  const artifacts = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, tableArtifact(name, t, inputParams[name])]));
+  return (await runStage(kind, params, artifacts, { seed: 1 })).result;
 }
 
 test('stage defaults are today\'s networks and objective: relu, no LayerNorm, raw observations, unnormalised DDPG', () => {
@@ -51,7 +34,7 @@ test('stage defaults are today\'s networks and objective: relu, no LayerNorm, ra
   assert.deepEqual([iql['hidden'], iql['activation'], iql['layer_norm'], iql['normalize_observations']], [[256, 256], 'relu', false, false]);
   const ex = withDefaults(extractPolicy, { method: 'ddpg' });
   assert.deepEqual([ex['activation'], ex['layer_norm'], ex['q_normalize'], ex['bc_alpha']], ['relu', false, false, 0]);
-  const validate = ajv.compile(fitIql.params);
+  const validate = paramsValidator(fitIql);
   assert.equal(validate({ activation: 'tanh' }), false);
   assert.equal(validate({ layer_norm: 1 }), false);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aggregateBySeeds, formatMeanStd, formatNumber, formatTextTable, stats } from '../../src/report/table.js';
+import { aggregateBySeeds, formatMeanStd, stats } from './table.js';
 
 test('stats: mean, sample std, missing values skipped', () => {
   const s = stats([1, 2, 3, 4, NaN, null]);
@@ -54,11 +54,7 @@ test('aggregateBySeeds: several group keys', () => {
   ]);
 });
 
-test('formatTextTable / formatNumber', () => {
-  const t = formatTextTable(['name', 'value'], [['a', 1.5], ['bbbb', null], ['c', 12]]);
-  assert.equal(t, 'name  value\n────  ─────\na     1.500\nbbbb      —\nc        12\n');
-  assert.equal(formatNumber(NaN), '—');
-  assert.equal(formatNumber(0.0001, 2), '1.0e-4');
-  assert.equal(formatNumber(-1.234, 1), '-1.2');
+test('formatMeanStd: mean ± sample std, just the mean for one value', () => {
   assert.equal(formatMeanStd(stats([1, 3]), 1), '2.0 ± 1.4');
+  assert.equal(formatMeanStd(stats([1]), 1), '1.0');
 });
