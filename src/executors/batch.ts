@@ -18,7 +18,9 @@ import type { Executor, InstanceTask } from '../engine/executor.js';
 import { InputUnavailable } from '../engine/executor.js';
 import type { JobMessage } from '../engine/job.js';
 import { WorkerCrash } from '../engine/run-stage.js';
+import { sha256 } from '../store/digest.js';
 import type { RemoteStore } from '../store/remote.js';
+import { breakRemoteLock } from '../store/remote-lock.js';
 import { LogTail, parseLine, type Failure } from './protocol.js';
 
 export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
@@ -41,8 +43,12 @@ export interface BatchOptions {
   pollMs?: number;
 }
 
-/** `iqlp-<first 32 hex of the key>-<attempt>`: the same entry always gets the same ids. */
-export const jobId = (key: string, attempt: number) => `iqlp-${key.slice(0, 32)}-${attempt}`;
+/**
+ * `iqlp-<32 hex>-<attempt>`, the hex from the remote store's URL and the cache key: the same entry
+ * of the same shared store always gets the same ids (whoever submits it), and the same key
+ * computed for another store does not attach to a job that commits elsewhere.
+ */
+export const jobId = (remoteUrl: string, key: string, attempt: number) => `iqlp-${sha256(`${remoteUrl}\n${key}`).slice(0, 32)}-${attempt}`;
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((r) => {
   const t = setTimeout(done, ms);
@@ -61,7 +67,7 @@ export function batchExecutor(scheduler: BatchScheduler, opts: BatchOptions): Ex
       const key = task.job.cacheKey;
       await remote.writeJson(`tasks/${key}.json`, task);
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const id = jobId(key, attempt);
+        const id = jobId(remote.url, key, attempt);
         if ((await scheduler.submit(id, task)) === 'exists') {
           const s = await scheduler.state(id);
           if (s.state === 'failed' || s.state === 'stopped') {
@@ -83,6 +89,8 @@ export function batchExecutor(scheduler: BatchScheduler, opts: BatchOptions): Ex
         // The entry may have been committed just before the job was lost.
         const manifest = await remote.readManifest(key);
         if (manifest) return { kind: 'committed', manifest };
+        // The lost job's entry lock would make the next attempt wait until it goes stale.
+        await breakRemoteLock(remote, key, task.runId);
       }
       throw new WorkerCrash(`${scheduler.name}: instance lost ${maxAttempts} times (its nodes died or its jobs were stopped)`);
     },

@@ -40,3 +40,14 @@ export async function acquireRemoteLock(remote: RemoteStore, key: string, runId:
     () => { void remote.delete(remote.path(lockPath(key))).catch(() => { /* goes stale by itself */ }); },
   );
 }
+
+/**
+ * Removes the lock of `key` if run `runId` holds it: a cluster executor does this when the job
+ * that held it died with its node, so the next attempt need not wait STALE_MS for it to go stale.
+ */
+export async function breakRemoteLock(remote: RemoteStore, key: string, runId: string): Promise<boolean> {
+  const holder = await readRemoteHolder(remote, key);
+  if (!holder || holder.runId !== runId) return false;
+  await remote.delete(remote.path(lockPath(key)));
+  return true;
+}

@@ -1,0 +1,127 @@
+/**
+ * The Ray executor on a real local Ray cluster (a head and a worker node, started by
+ * scripts/test-cluster.sh) with the S3 remote: a matrix pipeline gives every output digest of the
+ * local executor; a worker node killed mid-stage → the instance is submitted again and resumes on
+ * another node from its remote checkpoint; Ctrl-C stops the run's Ray jobs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { runCli, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
+import { RemoteStore } from '../../src/store/remote.js';
+import { remoteCheckpointSteps } from '../../src/store/remote-checkpoint.js';
+import { Store, type Manifest } from '../../src/store/store.js';
+import { freshRemote, killRayNode, rayJobStatus, RAY_ADDRESS, rayWorkers, skipRay, startRayWorker } from './services.js';
+
+const MATRIX = `name: ray-matrix
+stages:
+  data:
+    uses: synthetic-table
+    matrix: { seed: [0, 1], rows: [30, 60] }
+    with: { rows: "\${{ matrix.rows }}", columns: 3 }
+  train:
+    uses: toy-train
+    foreach: data
+    inputs: { table: data.table }
+    with: { steps: 15, checkpoint_every: 5 }
+  scaled:
+    uses: scale-table
+    foreach: data
+    inputs: { table: data.table }
+    with: { factor: 3 }
+`;
+
+const ray = (r: { url: string; endpoint: string }) => ['--executor', 'ray', '--ray-address', RAY_ADDRESS!, '--remote', r.url, '--s3-endpoint', r.endpoint, '--plain', '--no-tracking'];
+
+/** instance → key and output digests: from the local store, else from the remote. */
+async function results(dir: string, pipeline: string, remote?: RemoteStore): Promise<Record<string, { key: string; outputs: Record<string, string> }>> {
+  const store = new Store(join(dir, 'artifacts'));
+  const out: Record<string, { key: string; outputs: Record<string, string> }> = {};
+  for (const [name, i] of Object.entries(store.readPipelineState(pipeline)!.instances)) {
+    const m: Manifest | null = store.readManifest(i.key) ?? (remote ? await remote.readManifest(i.key) : null);
+    assert.ok(m, `manifest of ${name}`);
+    out[name] = { key: i.key, outputs: Object.fromEntries(Object.entries(m.outputs).map(([o, x]) => [o, x.digest])) };
+  }
+  return out;
+}
+
+test('a matrix pipeline on Ray: every key and output digest equals the local executor\'s', { skip: skipRay }, async () => {
+  const local = tempDir();
+  const l = await runCli(['run', writePipeline(local, 'p.yaml', MATRIX), '--plain', '--no-tracking'], local);
+  assert.equal(l.code, 0, l.stdout + l.stderr);
+  const r = freshRemote('ray-matrix');
+  const dir = tempDir();
+  const run = await runCli(['run', writePipeline(dir, 'p.yaml', MATRIX), ...ray(r)], dir);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /12 computed, 0 cached/);
+  assert.match(run.stdout, /submitted as ray job iqlp-[0-9a-f]{32}-1/);
+  assert.match(run.stdout, /progress +train\[seed=0,rows=30\]/, 'progress from the remote instance reached the event stream');
+  const remote = new RemoteStore(r);
+  assert.deepEqual(await results(dir, 'ray-matrix', remote), await results(local, 'ray-matrix'));
+  // Again: every instance is a hit from the remote, nothing is submitted.
+  const again = await runCli(['run', join(dir, 'p.yaml'), ...ray(r)], dir);
+  assert.match(again.stdout, /0 computed, 12 cached/);
+  remote.close();
+});
+
+const SLOW = (steps: number) => `name: ray-slow
+stages:
+  data:
+    uses: synthetic-table
+    with: { rows: 20, columns: 2 }
+  train:
+    uses: toy-train
+    inputs: { table: data.table }
+    with: { steps: ${steps}, checkpoint_every: 5, step_ms: 150 }
+    resources: { cpus: 1, custom: { iqlp_worker: 1 } }
+`;
+
+test('a worker node killed mid-stage: the instance is submitted again and resumes from its remote checkpoint', { skip: skipRay }, async () => {
+  const local = tempDir();
+  assert.equal((await runCli(['run', writePipeline(local, 'p.yaml', SLOW(60)), '--plain', '--no-tracking'], local)).code, 0);
+  const r = freshRemote('ray-kill');
+  const remote = new RemoteStore(r);
+  const dir = tempDir();
+  const run = startCli(['run', writePipeline(dir, 'p.yaml', SLOW(60)), ...ray(r)], dir);
+  await waitFor(() => /start +train/.test(run.output()), 120_000, 'train to start');
+  const prefix = /start +train \(key ([0-9a-f]{12})/.exec(run.output())![1]!;
+  let steps: number[] = [];
+  const t0 = Date.now();
+  while (!(steps[0]! >= 10)) {
+    assert.ok(Date.now() - t0 < 120_000, 'a remote checkpoint at step ≥ 10 in time');
+    const all = await remote.list('checkpoints');
+    const key = all.map((o) => o.path.split('/')[1]!).find((k) => k.startsWith(prefix));
+    steps = key ? await remoteCheckpointSteps(remote, key) : [];
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  // The instance needs iqlp_worker, which only worker nodes have: it runs on the (one) worker node.
+  const [worker] = rayWorkers();
+  assert.ok(worker, 'a worker node is up');
+  killRayNode(worker);
+  startRayWorker(`worker-${Date.now().toString(36)}`);
+  const done = await run.done;
+  assert.equal(done.code, 0, done.stdout + done.stderr);
+  assert.match(done.stdout, /ended (failed|stopped).*submitting it again/s);
+  assert.doesNotMatch(done.stdout, /waiting: .* is computing this entry/, 'the dead job\'s lock was broken, not waited out');
+  assert.match(done.stdout, /resuming from checkpoint at step (\d+)/);
+  const res = await results(dir, 'ray-slow', remote);
+  const m = (await remote.readManifest(res['train']!.key))!;
+  assert.ok((m.resumedFromStep ?? 0) >= 10, `resumed from step ${m.resumedFromStep}`);
+  assert.deepEqual(res, await results(local, 'ray-slow'), 'the resumed result equals an uninterrupted local run');
+  remote.close();
+});
+
+test('Ctrl-C stops the run\'s Ray jobs', { skip: skipRay }, async () => {
+  const r = freshRemote('ray-stop');
+  const dir = tempDir();
+  const run = startCli(['run', writePipeline(dir, 'p.yaml', SLOW(400)), ...ray(r)], dir);
+  await waitFor(() => /progress +train/.test(run.output()), 120_000, 'train to make progress on Ray');
+  const id = /submitted as ray job (iqlp-[0-9a-f]{32}-\d+)/.exec(run.output().split('train').slice(1).join('train'))?.[1];
+  assert.ok(id, run.output());
+  run.child.kill('SIGINT');
+  const done = await run.done;
+  assert.equal(done.code, 130, done.stdout + done.stderr);
+  let status = '';
+  for (let i = 0; i < 60 && status !== 'STOPPED'; i++) { status = await rayJobStatus(id); if (status !== 'STOPPED') await new Promise((res) => setTimeout(res, 500)); }
+  assert.equal(status, 'STOPPED');
+});
