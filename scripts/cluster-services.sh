@@ -27,16 +27,18 @@ PG_PORT="${IQLP_PG_PORT:-15432}"; MLFLOW_PORT="${IQLP_MLFLOW_PORT:-15055}"
 BUCKET=iqlp-test; KEY_ID=iqlptestkey; SECRET=iqlptestsecret0123456789
 
 log() { echo "[cluster-services] $*" >&2; }
-# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s, at most SECONDS.
-wait_for() {
-  local limit=$1 what=$2; shift 2
+http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
+# wait_up NAME SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s for at most SECONDS; gives
+# up at once (with the log's tail) when the process started as NAME has exited.
+wait_up() {
+  local name=$1 limit=$2 what=$3; shift 3
   local deadline=$(( $(date +%s) + limit ))
   until "$@" >/dev/null 2>&1; do
+    if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then log "$name exited while starting; last lines of $dir/$name.log:"; tail -n 15 "$dir/$name.log" >&2; return 1; fi
     if (( $(date +%s) > deadline )); then log "timed out after ${limit}s waiting for $what"; return 1; fi
     sleep 0.5
   done
 }
-http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 # Starts "$@" in its own session (process group), output to DIR/NAME.log, pid to DIR/NAME.pid.
 spawn() {
   local name=$1; shift
@@ -63,7 +65,7 @@ JSON
     -master.port="$MASTER_PORT" -master.volumeSizeLimitMB=64 -volume.port="$VOLUME_PORT" -volume.max=100 \
     -filer -filer.port="$FILER_PORT" -s3 -s3.port="$S3_PORT" -s3.config="$dir/s3.json"
   # The S3 gateway answers (403 without a signature) once it is up.
-  wait_for 90 "SeaweedFS S3 on :$S3_PORT" bash -c "curl -s -m 2 -o /dev/null -w '%{http_code}' http://127.0.0.1:$S3_PORT/ | grep -qE '^[1-5]'"
+  wait_up weed 90 "SeaweedFS S3 on :$S3_PORT" bash -c "curl -s -m 2 -o /dev/null -w '%{http_code}' http://127.0.0.1:$S3_PORT/ | grep -qE '^[1-5]'"
   # The bucket, through the S3 API itself (signed with the test key).
   local deadline=$(( $(date +%s) + 60 ))
   until AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET node "$ROOT/scripts/s3-make-bucket.mjs" "http://127.0.0.1:$S3_PORT" "$BUCKET" >>"$dir/weed.log" 2>&1; do
@@ -84,7 +86,7 @@ start_ray() {
     --num-cpus=1 --num-gpus=0 --dashboard-host=127.0.0.1 --dashboard-port="$DASH_PORT" --include-dashboard=true \
     --ray-client-server-port=$((RAY_PORT + 1)) --min-worker-port=30000 --max-worker-port=30999 \
     --disable-usage-stats --temp-dir="$dir/ray"
-  wait_for 120 "the Ray dashboard on :$DASH_PORT" http_ok "http://127.0.0.1:$DASH_PORT/api/version"
+  wait_up ray-head 120 "the Ray dashboard on :$DASH_PORT" http_ok "http://127.0.0.1:$DASH_PORT/api/version"
   start_ray_worker worker1
   log "Ray head at http://127.0.0.1:$DASH_PORT with worker node worker1"
 }
@@ -96,25 +98,27 @@ start_ray_worker() {
   spawn "ray-$name" "${RAY_ENV[@]}" "$VENV/bin/ray" start --block --address="127.0.0.1:$RAY_PORT" --node-ip-address=127.0.0.1 \
     --num-cpus=1 --num-gpus=0 --resources='{"iqlp_worker": 1}' --disable-usage-stats \
     --min-worker-port=$((30000 + 1000 * n)) --max-worker-port=$((30999 + 1000 * n)) --dashboard-agent-listen-port=$((52365 + n))
-  wait_for 90 "Ray worker node $name" grep -q "Ray runtime started" "$dir/ray-$name.log"
+  wait_up "ray-$name" 90 "Ray worker node $name" grep -q "Ray runtime started" "$dir/ray-$name.log"
 }
 
 start_mlflow() {
   local pgbin; pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
   [[ -x "$pgbin/initdb" ]] || { log "no PostgreSQL (apt-get install postgresql)"; exit 1; }
   [[ -x "$MLFLOW_VENV/bin/mlflow" ]] || { log "no MLflow in $MLFLOW_VENV (scripts/setup-mlflow.sh)"; exit 1; }
-  local as=(); [[ $(id -u) -eq 0 ]] && as=(runuser -u postgres --)
-  mkdir -p "$dir/pg"; [[ $(id -u) -eq 0 ]] && chown postgres "$dir/pg" && chmod 700 "$dir/pg"
+  # PostgreSQL refuses to run as root: as root, it runs as the postgres user (which must reach DIR).
+  local as=()
+  mkdir -p "$dir/pg"
+  if [[ $(id -u) -eq 0 ]]; then as=(runuser -u postgres --); chmod o+x "$dir"; chown postgres "$dir/pg"; chmod 700 "$dir/pg"; fi
   [[ -f "$dir/pg/PG_VERSION" ]] || "${as[@]}" "$pgbin/initdb" -D "$dir/pg" -U mlflow --auth=trust >>"$dir/pg-init.log" 2>&1
   spawn postgres "${as[@]}" "$pgbin/postgres" -D "$dir/pg" -h 127.0.0.1 -p "$PG_PORT" -k "$dir/pg"
-  wait_for 60 "PostgreSQL on :$PG_PORT" "$pgbin/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
+  wait_up postgres 60 "PostgreSQL on :$PG_PORT" "$pgbin/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U mlflow
   "$pgbin/psql" -h 127.0.0.1 -p "$PG_PORT" -U mlflow -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='mlflow'" | grep -q 1 \
     || "$pgbin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U mlflow mlflow
   spawn mlflow env MLFLOW_S3_ENDPOINT_URL="http://127.0.0.1:$S3_PORT" AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET \
     MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
-    "$MLFLOW_VENV/bin/mlflow" server --backend-store-uri "postgresql://mlflow@127.0.0.1:$PG_PORT/mlflow" \
+    "$MLFLOW_VENV/bin/mlflow" server --backend-store-uri "postgresql+psycopg2://mlflow@127.0.0.1:$PG_PORT/mlflow" \
     --artifacts-destination "s3://$BUCKET/mlflow-artifacts" --host 127.0.0.1 --port "$MLFLOW_PORT" --workers 1
-  wait_for 180 "MLflow on :$MLFLOW_PORT" http_ok "http://127.0.0.1:$MLFLOW_PORT/health"
+  wait_up mlflow 180 "MLflow on :$MLFLOW_PORT" http_ok "http://127.0.0.1:$MLFLOW_PORT/health"
   log "MLflow at http://127.0.0.1:$MLFLOW_PORT (PostgreSQL :$PG_PORT, artifacts s3://$BUCKET/mlflow-artifacts)"
 }
 

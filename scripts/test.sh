@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything (scripts/setup.sh), starts a local MLflow server for the tracking tests,
-# runs the whole test suite with node's built-in runner, and stops the server.
+# runs the whole test suite with node's built-in runner, and stops the server; then the cluster
+# tests (scripts/test-cluster.sh: Ray, SeaweedFS S3, MLflow on PostgreSQL, started and stopped there).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -10,3 +11,4 @@ bash scripts/mlflow-server.sh start "$port" "$dir" >/dev/null
 trap 'bash scripts/mlflow-server.sh stop "$port" "$dir" >/dev/null 2>&1 || true' EXIT
 export MLFLOW_TEST_URI="http://127.0.0.1:$port"
 npm test
+bash scripts/test-cluster.sh

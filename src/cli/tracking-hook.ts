@@ -9,9 +9,9 @@ export interface RunTracking {
   finish(): Promise<{ message?: string }>;
 }
 
-export async function openTracking(plan: Plan, opts: { disabled: boolean }): Promise<RunTracking> {
-  // MLFLOW_TRACKING_URI (the standard variable) wins over the file's tracking.uri, as in MLflow itself.
-  const trackingUri = process.env['MLFLOW_TRACKING_URI'] || plan.tracking.uri || undefined;
+export async function openTracking(plan: Plan, opts: { disabled: boolean; trackingUri?: string }): Promise<RunTracking> {
+  // --tracking-uri, then MLFLOW_TRACKING_URI (the standard variable), then the file's tracking.uri, as in MLflow itself.
+  const trackingUri = opts.trackingUri || process.env['MLFLOW_TRACKING_URI'] || plan.tracking.uri || undefined;
   const t = createTracker({
     storeDir: plan.storeDir,
     trackingUri,

@@ -12,7 +12,9 @@
  *   cache hit/miss, computed-by run, status, recorded.* (backend, versions), output digests;
  *   artifacts = file outputs under outputs/, tables up to `smallTableBytes` under tables/ (bigger
  *   ones are referenced by digest in output.<name>.digest). A cache hit gets a child run too,
- *   tagged pipeline.cache=hit and pipeline.computed_by_run=<the run that computed it>.
+ *   tagged pipeline.cache=hit and pipeline.computed_by_run=<the run that computed it>, with its
+ *   results (params, summary metrics, output digests) but no artifacts: sync links the MLflow run
+ *   that computed the entry (pipeline.computed_by_mlflow_run and a note), which holds them.
  *
  * buildPlan is pure: the same journal prefix always gives the same plan, and a longer journal only
  * appends metrics (which is what lets sync resume by counting metrics already pushed).
@@ -243,13 +245,16 @@ export function buildPlan(events: EngineEvent[], opts: PlanOptions = {}): Tracki
     c.tags.set('pipeline.summary_keys', keys.join(','));
   };
 
-  const addOutputs = (c: ChildBuild, outputs: OutputInfo[]) => {
+  const addOutputs = (c: ChildBuild, outputs: OutputInfo[], cached: boolean) => {
     for (const o of outputs ?? []) {
       const ext = extOf(o);
       const fileName = ext ? `${safeSegment(o.name)}.${ext}` : safeSegment(o.name);
       c.tags.set(`output.${o.name}.digest`, o.digest);
       c.tags.set(`output.${o.name}.bytes`, o.bytes);
       if (o.rows !== undefined) c.tags.set(`output.${o.name}.rows`, o.rows);
+      // A cache hit's artifacts are those of the run that computed it (pipeline.computed_by_run;
+      // sync links its MLflow run): uploading them again would copy every artifact on every rerun.
+      if (cached) continue;
       if (o.kind === 'file') {
         if (o.bytes > maxFile) {
           c.tags.set(`output.${o.name}.artifact`, `not uploaded (${o.bytes} bytes); store digest ${o.digest}`);
@@ -289,7 +294,7 @@ export function buildPlan(events: EngineEvent[], opts: PlanOptions = {}): Tracki
     c.tags.set('pipeline.status', how.status);
     addRecorded(c, e.recorded);
     addSummary(c, e.summary, e.time);
-    addOutputs(c, e.outputs);
+    addOutputs(c, e.outputs, how.cache === 'hit');
     c.run.status = 'FINISHED';
     c.run.endTime = e.time;
   };

@@ -34,6 +34,8 @@ export interface RunSyncState {
   artifacts: Record<string, string>;
   /** The outcome of an earlier push is unknown: compare with the server's histories before pushing. */
   verify?: boolean;
+  /** A cache hit: the MLflow run that computed its entry ('' when the server has none), looked up once. */
+  computedBy?: string;
 }
 
 export interface TargetSyncState {
@@ -167,6 +169,7 @@ export async function syncRun(client: MlflowClient, storeDir: string, runId: str
     let allArtifacts = true;
     for (const run of all) {
       const rs = run.key === PARENT_KEY ? parentState : await ensureRun(client, target, run, parentState.mlflowRunId, result, save);
+      await linkComputingRun(client, target.experimentId, rs, run, save);
       await pushRun(client, rs, run, result, save);
       allArtifacts = (await uploadArtifacts(client, rs, run, result, save)) && allArtifacts;
       if (rs.status !== run.status || rs.endTime !== run.endTime) {
@@ -228,12 +231,32 @@ async function ensureRun(client: MlflowClient, target: TargetSyncState, run: Pla
   return rs;
 }
 
+/** A string literal in an MLflow search filter. */
+const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 async function findRunByIdentity(client: MlflowClient, experimentId: string, run: PlannedRun): Promise<Run | undefined> {
-  const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const filter = run.identityTags.map((t) => `tags.\`${t.key}\` = ${q(t.value)}`).join(' and ');
   const found = await client.searchRuns({ experimentIds: [experimentId], filter, limit: 10 });
   const instanceOf = (r: Run) => r.data.tags?.find((t) => t.key === 'pipeline.instance')?.value;
   return found.find((r) => (run.key === PARENT_KEY ? instanceOf(r) === undefined : instanceOf(r) === run.key));
+}
+
+/**
+ * A cache hit's run points at the MLflow run that computed its entry (same cache key, cache miss),
+ * found once by tag search, wherever that run was computed: a tag and a note with the link.
+ */
+async function linkComputingRun(client: MlflowClient, experimentId: string, rs: RunSyncState, run: PlannedRun, save: () => void): Promise<void> {
+  const tag = (k: string) => run.tags.find((t) => t.key === k)?.value;
+  if (tag('pipeline.cache') !== 'hit') return;
+  const key = tag('pipeline.cache_key');
+  if (rs.computedBy === undefined && key) {
+    const found = await client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`pipeline.cache_key\` = ${q(key)} and tags.\`pipeline.cache\` = 'miss'`, limit: 5 });
+    rs.computedBy = found.find((r) => r.info.run_id !== rs.mlflowRunId)?.info.run_id ?? '';
+    save();
+  }
+  if (!rs.computedBy) return;
+  run.tags.push({ key: 'pipeline.computed_by_mlflow_run', value: rs.computedBy });
+  run.tags.push({ key: 'mlflow.note.content', value: `Cache hit: its results and artifacts are those of [the run that computed it](#/experiments/${experimentId}/runs/${rs.computedBy}) (pipeline run ${tag('pipeline.computed_by_run') ?? '?'}).` });
 }
 
 const metricId = (m: Metric) => `${m.key}\u0000${m.step}\u0000${Math.round(m.timestamp)}\u0000${Number.isNaN(m.value) ? 'NaN' : m.value}`;

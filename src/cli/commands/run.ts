@@ -33,6 +33,7 @@ ${planOptionsHelp}
   --inline                      run stages in this process instead of worker threads (debugging)
   --plain                       line-by-line output even on a terminal
   --no-tracking                 journal only; do not push to MLflow during the run
+  --tracking-uri URI            MLflow server (default: $MLFLOW_TRACKING_URI, else the file's tracking.uri)
 ${executorOptionsHelp}
 ${remoteOptionsHelp}
 
@@ -56,6 +57,7 @@ const command: Command = {
         inline: { type: 'boolean' },
         plain: { type: 'boolean' },
         'no-tracking': { type: 'boolean' },
+        'tracking-uri': { type: 'string' },
         ...executorOptions,
         ...remoteOptions,
       }, usage);
@@ -103,7 +105,7 @@ const command: Command = {
     const interactive = process.stdout.isTTY && !values.plain && !process.env['CI'];
     const renderer = interactive ? listrRenderer() : undefined;
     const render = renderer ? renderer.listener : plainRenderer();
-    const tracking = await openTracking(plan, { disabled: !!values['no-tracking'] });
+    const tracking = await openTracking(plan, { disabled: !!values['no-tracking'], trackingUri: values['tracking-uri'] });
     const controller = new AbortController();
     let interrupts = 0;
     const onSigint = () => {
