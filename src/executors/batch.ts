@@ -14,6 +14,7 @@
  *     attempt, which resumes from the remote checkpoint; a stage error is not retried;
  *   - an abort (Ctrl-C) cancels the job.
  */
+import { setMaxListeners } from 'node:events';
 import type { Executor, InstanceTask } from '../engine/executor.js';
 import { InputUnavailable } from '../engine/executor.js';
 import type { JobMessage } from '../engine/job.js';
@@ -64,6 +65,8 @@ export function batchExecutor(scheduler: BatchScheduler, opts: BatchOptions): Ex
     name: scheduler.name,
     remote: true,
     async submit(task, watch, signal) {
+      // Every instance of a sweep polls while it waits on the run's one abort signal.
+      setMaxListeners(0, signal);
       const key = task.job.cacheKey;
       await remote.writeJson(`tasks/${key}.json`, task);
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
