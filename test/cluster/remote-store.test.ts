@@ -105,3 +105,24 @@ test('two controllers on one remote: each entry is computed once; an empty check
   assert.equal(pulled.listEntries().length, 4);
   for (const k of pulled.listEntries()) assert.ok(pulled.verify(k).ok);
 });
+
+test('gc --remote: entries the pipeline no longer references go, then the blobs only they named', { skip: skipS3 }, async () => {
+  const r = freshRemote('gc');
+  const dir = tempDir();
+  const file = writePipeline(dir, 'p.yaml', PIPELINE());
+  assert.equal((await runCli(['run', file, '--plain', '--no-tracking', ...remoteArgs(r)], dir)).code, 0);
+  assert.equal((await runCli(['run', file, '--plain', '--no-tracking', '--set', 'train.steps=25', ...remoteArgs(r)], dir)).code, 0);
+  const remote = new RemoteStore(r);
+  assert.equal((await remote.listEntryKeys()).size, 6);
+  const blobsBefore = (await remote.listBlobs()).size;
+  // The file says steps: 20, so the two steps=25 train entries (weights and curve each) are unreferenced.
+  const gc = await runCli(['gc', file, ...remoteArgs(r)], dir);
+  assert.equal(gc.code, 0, gc.stdout + gc.stderr);
+  assert.match(gc.stdout, /remote .*: removed 2 entries, 4 blobs/);
+  assert.equal((await remote.listEntryKeys()).size, 4);
+  assert.equal((await remote.listBlobs()).size, blobsBefore - 4);
+  const other = tempDir();
+  const status = await runCli(['status', writePipeline(other, 'p.yaml', PIPELINE()), ...remoteArgs(r)], other);
+  assert.equal(status.code, 0, 'every entry the file references is still whole on the remote');
+  remote.close();
+});

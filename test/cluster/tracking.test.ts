@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, tempDir, writePipeline } from '../helpers.js';
+import { join } from 'node:path';
+import { runCli, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
 import { MlflowClient, type Run } from '../../src/tracking/mlflow-client.js';
 import { freshRemote, MLFLOW_URI, skipMlflow } from './services.js';
 
@@ -50,4 +51,14 @@ stages:
     assert.equal(tag(h, 'pipeline.computed_by_mlflow_run'), source.info.run_id);
     assert.match(tag(h, 'mlflow.note.content')!, new RegExp(`#/experiments/${exp.experiment_id}/runs/${source.info.run_id}`));
   }
+
+  // `pipeline ui` against the shared server: no server of its own; the store's runs are already there.
+  const ui = startCli(['ui', '--store', join(a, 'artifacts'), '--tracking-uri', MLFLOW_URI!, '--interval', '0'], a);
+  await waitFor(() => /MLflow UI: /.test(ui.output()), 60_000, 'pipeline ui to print its URL');
+  ui.child.kill('SIGINT');
+  const closed = await ui.done;
+  assert.equal(closed.code, 0, closed.stdout + closed.stderr);
+  assert.match(closed.stdout, new RegExp(`MLflow UI: ${MLFLOW_URI}`));
+  assert.match(closed.stdout, /: up to date/);
+  assert.doesNotMatch(closed.stderr, /setting up MLflow|mlflow server/i);
 });

@@ -21,6 +21,8 @@ Options:
   --host HOST          interface (default: 127.0.0.1)
   --experiment NAME    MLflow experiment for synced runs (default: the pipeline name)
   --venv DIR           Python venv with MLflow (default: $MLFLOW_VENV or <project>/.venv-mlflow)
+  --tracking-uri URI   use a running MLflow server instead of starting one (e.g. the team's, with a
+                       PostgreSQL backend and S3 artifacts: see README "Running on a cluster")
   --no-sync            do not push journals
   --interval S         seconds between syncs of new runs (default: 15; 0: only at start)
   -h, --help           show this help`;
@@ -35,7 +37,7 @@ const command: Command = {
       ({ values } = parseArgs({
         args: argv, options: {
           store: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, experiment: { type: 'string' },
-          venv: { type: 'string' }, 'no-sync': { type: 'boolean' }, interval: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+          venv: { type: 'string' }, 'tracking-uri': { type: 'string' }, 'no-sync': { type: 'boolean' }, interval: { type: 'string' }, help: { type: 'boolean', short: 'h' },
         },
       }));
     } catch (e) {
@@ -50,13 +52,15 @@ const command: Command = {
 
     let server;
     try {
-      server = await startMlflowServer({ storeDir: store, port, host: values.host as string | undefined, venv: values.venv as string | undefined,
+      const shared = values['tracking-uri'] as string | undefined;
+      if (shared && !(await MlflowClient.fromEnv(shared).health())) throw new Error(`no MLflow server answers at ${shared}`);
+      server = shared ? { url: shared.replace(/\/+$/, ''), stop: async () => {} } : await startMlflowServer({ storeDir: store, port, host: values.host as string | undefined, venv: values.venv as string | undefined,
         log: (l) => console.error(l) });
     } catch (e) {
       console.error(`pipeline ui: ${(e as Error).message}`);
       return 1;
     }
-    if (!server.process) console.error(`an MLflow server already answers at ${server.url}; using it`);
+    if (!('process' in server) || !server.process) console.error(`an MLflow server already answers at ${server.url}; using it`);
     const client = MlflowClient.fromEnv(server.url);
     const doSync = async (quiet: boolean) => {
       try {
