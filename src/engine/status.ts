@@ -16,6 +16,8 @@ export interface InstanceStatus {
   state: State;
   key?: string;
   reasons: string[];
+  /** For a cached instance: 'remote' when its entry is only in the remote store. */
+  where?: 'local' | 'remote';
 }
 
 /**
@@ -53,7 +55,7 @@ export function computeStatus(plan: Plan, store: Store, remote?: RemoteView): In
       s = { instance: inst.name, state: 'cached', key: k.key, reasons: [`computed by run ${check.manifest.runId} in ${Math.round(check.manifest.durationMs / 100) / 10}s`] };
     } else if (fromRemote) {
       manifests.set(inst.name, fromRemote);
-      s = { instance: inst.name, state: 'cached', key: k.key, reasons: [`in the remote store ${remote!.url} (computed by run ${fromRemote.runId} on ${fromRemote.host} in ${Math.round(fromRemote.durationMs / 100) / 10}s)`] };
+      s = { instance: inst.name, state: 'cached', key: k.key, where: 'remote', reasons: [`in the remote store ${remote!.url} (computed by run ${fromRemote.runId} on ${fromRemote.host} in ${Math.round(fromRemote.durationMs / 100) / 10}s)`] };
     } else if (lockHeld(store.lockPath(k.key))) {
       s = { instance: inst.name, state: 'running', key: k.key, reasons: [`being computed by run ${readHolder(store.lockPath(k.key))?.runId ?? '?'}`] };
     } else if (check.exists) {

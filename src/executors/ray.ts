@@ -71,7 +71,7 @@ export function rayScheduler(opts: RayOptions): BatchScheduler {
         entrypoint_num_cpus: r.cpus, entrypoint_num_gpus: r.gpus,
         ...(r.memoryBytes ? { entrypoint_memory: Math.round(r.memoryBytes) } : {}),
         ...(r.custom ? { entrypoint_resources: r.custom } : {}),
-        metadata: { 'iqlp.instance': task.job.instance, 'iqlp.run_id': task.runId, 'iqlp.key': task.job.cacheKey },
+        metadata: { 'iqlp.instance': task.job.instance, 'iqlp.run_id': task.runId, 'iqlp.key': task.job.cacheKey, 'iqlp.remote': spec.url },
       });
       if (res.status === 200) return 'submitted';
       if (/already exists/i.test(res.text)) return 'exists';

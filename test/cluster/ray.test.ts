@@ -64,6 +64,24 @@ test('a matrix pipeline on Ray: every key and output digest equals the local exe
   remote.close();
 });
 
+test('two controllers on Ray with one remote: one Ray job per entry (the second attaches or hits)', { skip: skipRay }, async () => {
+  const r = freshRemote('ray-two');
+  const yaml = MATRIX.replace('rows: [30, 60]', 'rows: [30]');
+  const [a, b] = [tempDir(), tempDir()];
+  const runs = [a, b].map((d) => startCli(['run', writePipeline(d, 'p.yaml', yaml), ...ray(r)], d));
+  const done = await Promise.all(runs.map((x) => x.done));
+  for (const d of done) assert.equal(d.code, 0, d.stdout + d.stderr);
+  const keys = new Set(Object.values(await results(a, 'ray-matrix')).map((x) => x.key));
+  assert.equal(keys.size, 6);
+  const jobs = (await (await fetch(`${RAY_ADDRESS}/api/jobs/`)).json()) as { metadata?: Record<string, string> }[];
+  const perKey = new Map<string, number>();
+  for (const j of jobs) {
+    const k = j.metadata?.['iqlp.key'];
+    if (k && keys.has(k) && j.metadata?.['iqlp.remote'] === r.url) perKey.set(k, (perKey.get(k) ?? 0) + 1);
+  }
+  assert.deepEqual([...perKey.values()], [1, 1, 1, 1, 1, 1], 'each entry was one Ray job');
+});
+
 const SLOW = (steps: number) => `name: ray-slow
 stages:
   data:

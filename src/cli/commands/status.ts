@@ -25,7 +25,7 @@ export function printStatus(plan: Plan, statuses: InstanceStatus[]): void {
   console.log(`pipeline ${plan.name} (${plan.file})`);
   for (const s of statuses) {
     const kind = plan.byName.get(s.instance)!.resolved.kind.kind;
-    console.log(`  ${MARK[s.state]}  ${s.instance} (${kind})${s.key ? `  ${s.key.slice(0, 12)}` : ''}`);
+    console.log(`  ${MARK[s.state]}  ${s.instance} (${kind})${s.key ? `  ${s.key.slice(0, 12)}` : ''}${s.where === 'remote' ? '  (remote)' : ''}`);
     for (const r of s.reasons) if (s.state !== 'cached') console.log(`               ${r}`);
   }
 }
@@ -54,7 +54,8 @@ const command: Command = {
       printStatus(plan, statuses);
       const counts = new Map<string, number>();
       for (const s of statuses) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
-      console.log(`\n${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      const remoteHits = statuses.filter((s) => s.where === 'remote').length;
+      console.log(`\n${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}${remoteHits ? ` (${remoteHits} of them only in the remote store ${remote!.describe()})` : ''}`);
     }
     return statuses.every((s) => s.state === 'cached') ? ExitCode.ok : ExitCode.stageFailed;
   },
