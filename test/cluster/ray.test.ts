@@ -71,7 +71,9 @@ test('two controllers on Ray with one remote: one Ray job per entry (the second 
   const runs = [a, b].map((d) => startCli(['run', writePipeline(d, 'p.yaml', yaml), ...ray(r)], d));
   const done = await Promise.all(runs.map((x) => x.done));
   for (const d of done) assert.equal(d.code, 0, d.stdout + d.stderr);
-  const keys = new Set(Object.values(await results(a, 'ray-matrix')).map((x) => x.key));
+  const remote = new RemoteStore(r);
+  const keys = new Set(Object.values(await results(a, 'ray-matrix', remote)).map((x) => x.key));
+  remote.close();
   assert.equal(keys.size, 6);
   const jobs = (await (await fetch(`${RAY_ADDRESS}/api/jobs/`)).json()) as { metadata?: Record<string, string> }[];
   const perKey = new Map<string, number>();

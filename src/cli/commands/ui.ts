@@ -60,7 +60,7 @@ const command: Command = {
       console.error(`pipeline ui: ${(e as Error).message}`);
       return 1;
     }
-    if (!('process' in server) || !server.process) console.error(`an MLflow server already answers at ${server.url}; using it`);
+    if (!values['tracking-uri'] && (!('process' in server) || !server.process)) console.error(`an MLflow server already answers at ${server.url}; using it`);
     const client = MlflowClient.fromEnv(server.url);
     const doSync = async (quiet: boolean) => {
       try {
@@ -84,18 +84,22 @@ const command: Command = {
         }, interval * 1000);
       }
       let stopping = false;
+      // Without a server process of its own (a shared server, --interval 0) nothing else keeps this process waiting for Ctrl-C.
+      const keepAlive = setInterval(() => {}, 2 ** 30);
       const shutdown = () => {
         stopping = true;
+        clearInterval(keepAlive);
         process.off('SIGINT', shutdown);
         process.off('SIGTERM', shutdown);
         if (timer) clearInterval(timer);
-        console.error('stopping MLflow server…');
+        if ('process' in server && server.process) console.error('stopping MLflow server…');
         void server.stop().then(() => resolveExit(0));
       };
       process.on('SIGINT', shutdown);
       process.on('SIGTERM', shutdown);
       server.process?.once('exit', (code) => {
         if (stopping) return;
+        clearInterval(keepAlive);
         if (timer) clearInterval(timer);
         process.off('SIGINT', shutdown);
         process.off('SIGTERM', shutdown);
