@@ -51,6 +51,8 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     echo "setup-cluster: apt-get install postgresql" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    # The package may start its default cluster; the tests run their own on a port of their own.
+    pg_ctlcluster --force "$(ls /usr/lib/postgresql | sort -V | tail -1)" main stop 2>/dev/null || true
   else
     echo "setup-cluster: warning: PostgreSQL is missing (apt-get install postgresql); the MLflow/PostgreSQL test will be skipped" >&2
   fi
