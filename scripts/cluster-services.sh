@@ -75,14 +75,15 @@ JSON
   log "SeaweedFS S3 at http://127.0.0.1:$S3_PORT, bucket $BUCKET"
 }
 
-# The nodes' environment: the S3 test key as AWS credentials, which the jobs' processes inherit.
+# The nodes' environment: the S3 test key as AWS credentials, which the jobs' processes inherit; each
+# node gets a cache of its own (IQLP_NODE_STORE), as separate machines would have.
 RAY_ENV=(env RAY_USAGE_STATS_ENABLED=0 RAY_DEDUP_LOGS=0 AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET AWS_REGION=us-east-1)
 start_ray() {
   [[ -x "$VENV/bin/ray" ]] || { log "no ray in $VENV: run scripts/setup-cluster.sh"; exit 1; }
   mkdir -p "$dir/ray"
   # --block keeps `ray start` in the foreground as the parent of the node's processes, so that
   # stopping its process group stops exactly that node.
-  spawn ray-head "${RAY_ENV[@]}" "$VENV/bin/ray" start --head --block --node-ip-address=127.0.0.1 --port="$RAY_PORT" \
+  spawn ray-head "${RAY_ENV[@]}" IQLP_NODE_STORE="$dir/node-store-head" "$VENV/bin/ray" start --head --block --node-ip-address=127.0.0.1 --port="$RAY_PORT" \
     --num-cpus=1 --num-gpus=0 --dashboard-host=127.0.0.1 --dashboard-port="$DASH_PORT" --include-dashboard=true \
     --ray-client-server-port=$((RAY_PORT + 1)) --min-worker-port=30000 --max-worker-port=30999 \
     --disable-usage-stats --temp-dir="$dir/ray"
@@ -95,7 +96,7 @@ start_ray() {
 start_ray_worker() {
   local name=$1 n=1 f
   for f in "$dir"/ray-*.pid; do [[ -e "$f" && "$f" != *ray-head.pid ]] && n=$((n + 1)); done
-  spawn "ray-$name" "${RAY_ENV[@]}" "$VENV/bin/ray" start --block --address="127.0.0.1:$RAY_PORT" --node-ip-address=127.0.0.1 \
+  spawn "ray-$name" "${RAY_ENV[@]}" IQLP_NODE_STORE="$dir/node-store-$name" "$VENV/bin/ray" start --block --address="127.0.0.1:$RAY_PORT" --node-ip-address=127.0.0.1 \
     --num-cpus=1 --num-gpus=0 --resources='{"iqlp_worker": 1}' --disable-usage-stats \
     --min-worker-port=$((30000 + 1000 * n)) --max-worker-port=$((30999 + 1000 * n)) --dashboard-agent-listen-port=$((52365 + n))
   wait_up "ray-$name" 90 "Ray worker node $name" grep -q "Ray runtime started" "$dir/ray-$name.log"

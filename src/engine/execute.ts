@@ -87,6 +87,18 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
   const recomputed = new Map<string, Promise<Outcome>>();
   const outcomeOf = (name: string) => recomputed.get(name) ?? promises.get(name)!;
 
+  /**
+   * A recomputed input that turned out to be a hit here (this store had a good copy) goes back to
+   * the remote store, where the entry was set aside: a cluster node reads it from there.
+   */
+  const republish = async (o: Outcome): Promise<Outcome> => {
+    if (o.status === 'cached' && cx.remote && store.verify(o.key).ok) {
+      const { pushEntry } = await import('../store/remote-sync.js');
+      await pushEntry(store, cx.remote, o.key);
+    }
+    return o;
+  };
+
   const instanceSteps = async (inst: PlannedInstance, retry = false): Promise<Outcome> => {
     try {
       return await stepsOnce(inst);
@@ -94,7 +106,7 @@ export async function execute(plan: Plan, opts: ExecuteOptions): Promise<RunResu
       if (!(e instanceof InputUnavailable) || retry || cx.signal.aborted) throw e;
       for (const name of e.instances) {
         cx.emit({ type: 'stage-log', runId, instance: inst.name, time: Date.now(), message: `input ${name} was corrupt or missing in the store (${e.message}); recomputing it` });
-        if (!recomputed.has(name)) recomputed.set(name, reported(plan.byName.get(name)!, instanceSteps(plan.byName.get(name)!, true)));
+        if (!recomputed.has(name)) recomputed.set(name, reported(plan.byName.get(name)!, instanceSteps(plan.byName.get(name)!, true).then((o) => republish(o))));
       }
       return instanceSteps(inst, true);
     }

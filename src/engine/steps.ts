@@ -167,7 +167,7 @@ export async function run(cx: RunContext, inst: PlannedInstance, miss: Miss): Pr
   // Inputs that live only on the remote come here first (a remote executor's node fetches its own).
   if (!cx.executor.remote) await fetchInputs(cx, miss);
   const started = Date.now();
-  cx.emit({ type: 'stage-start', runId: cx.runId, instance: inst.name, key, time: started, resumedFromStep: new DirCheckpointer(checkpointDir).latestStep() });
+  cx.emit({ type: 'stage-start', runId: cx.runId, instance: inst.name, key, time: started, resumedFromStep: await resumeStep(cx, key, checkpointDir) });
   const tmpDir = cx.store.newTempDir(inst.name);
   const job: StageJob = {
     moduleUrl: inst.resolved.moduleUrl, version: inst.resolved.kind.version, instance: inst.name, cacheKey: key, params: inst.params, seed: inst.seed,
@@ -184,6 +184,13 @@ export async function run(cx: RunContext, inst: PlannedInstance, miss: Miss): Pr
     if (cx.signal.aborted) return interrupted(error);
     return failed(e instanceof WorkerCrash ? { kind: 'worker-crashed', message: error } : { kind: 'stage-error', message: error }, error, key);
   }
+}
+
+/** The checkpoint step the instance will resume from: this store's, or for a cluster executor the remote's. */
+async function resumeStep(cx: RunContext, key: string, checkpointDir: string): Promise<number | undefined> {
+  if (!cx.remote || !cx.executor.remote) return new DirCheckpointer(checkpointDir).latestStep();
+  const { remoteCheckpointSteps } = await import('../store/remote-checkpoint.js');
+  return (await remoteCheckpointSteps(cx.remote, key).catch(() => []))[0];
 }
 
 /** The manifest fields known before the instance runs (a remote executor completes them where it runs). */

@@ -74,9 +74,11 @@ export function batchExecutor(scheduler: BatchScheduler, opts: BatchOptions): Ex
         if ((await scheduler.submit(id, task)) === 'exists') {
           const s = await scheduler.state(id);
           if (s.state === 'failed' || s.state === 'stopped') {
+            // A stage error would fail again: report it. An earlier attempt that died with its node,
+            // or found an input corrupt (recomputed since), gives way to the next id.
             const failure = findFailure(await scheduler.logs(id));
-            if (failure) throw asError(failure);
-            continue; // an earlier attempt died with its node: the next id
+            if (failure && failure.kind !== 'input-unavailable') throw asError(failure);
+            continue;
           }
           watch({ type: 'log', message: `attaching to ${scheduler.name} job ${id} (already submitted for this entry)` });
         } else watch({ type: 'log', message: `submitted as ${scheduler.name} job ${id}` });

@@ -25,12 +25,13 @@ export async function pushEntry(store: Store, remote: RemoteStore, key: string):
 }
 
 /**
- * Fetches a remote entry into the local store (a no-op when a verified local copy exists). A blob
+ * Fetches a remote entry into the local store (a no-op when a local copy exists). A blob
  * that fails its digest check is deleted, the remote entry is set aside (trash/), and CorruptBlob
  * is thrown, so the caller recomputes it.
  */
 export async function fetchEntry(store: Store, remote: RemoteStore, key: string, known?: Manifest): Promise<Manifest> {
-  const local = store.verify(key);
+  // Sizes only: a local entry was digest-verified when it was looked up or written here.
+  const local = store.quickCheck(key);
   if (local.ok) return local.manifest;
   if (local.exists) store.quarantine(key);
   const manifest = known ?? (await remote.readManifest(key));

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, tempDir, waitFor, writePipeline } from '../helpers.js';
 import { RemoteStore } from '../../src/store/remote.js';
@@ -82,6 +83,31 @@ test('two controllers on Ray with one remote: one Ray job per entry (the second 
     if (k && keys.has(k) && j.metadata?.['iqlp.remote'] === r.url) perKey.set(k, (perKey.get(k) ?? 0) + 1);
   }
   assert.deepEqual([...perKey.values()], [1, 1, 1, 1, 1, 1], 'each entry was one Ray job');
+});
+
+test('a corrupt input found by a Ray node: the controller recomputes it and the instance runs again', { skip: skipRay }, async () => {
+  const r = freshRemote('ray-corrupt');
+  // A row count no other run used, so no node has this entry in its own cache.
+  const rows = 100 + Math.floor(Math.random() * 100_000);
+  const yaml = MATRIX.replace('seed: [0, 1], rows: [30, 60]', `seed: [0], rows: [${rows}]`);
+  const a = tempDir();
+  const first = await runCli(['run', writePipeline(a, 'p.yaml', yaml), '--plain', '--no-tracking', '--only', 'data', '--remote', r.url, '--s3-endpoint', r.endpoint], a);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const remote = new RemoteStore(r);
+  const key = new Store(join(a, 'artifacts')).readPipelineState('ray-matrix')!.instances[`data[seed=0,rows=${rows}]`]!.key;
+  const out = (await remote.readManifest(key))!.outputs['table']!;
+  writeFileSync(join(a, 'bad'), Buffer.alloc(out.bytes, 3));
+  await remote.putBlob(out.digest, join(a, 'bad'));
+
+  const b = tempDir();
+  const run = await runCli(['run', writePipeline(b, 'p.yaml', yaml), ...ray(r)], b);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, new RegExp(`input data\\[seed=0,rows=${rows}\\] was corrupt or missing in the store`));
+  assert.match(run.stdout, new RegExp(`start +data\\[seed=0,rows=${rows}\\]`), 'the input was recomputed');
+  const local = tempDir();
+  assert.equal((await runCli(['run', writePipeline(local, 'p.yaml', yaml), '--plain', '--no-tracking'], local)).code, 0);
+  assert.deepEqual(await results(b, 'ray-matrix', remote), await results(local, 'ray-matrix'));
+  remote.close();
 });
 
 const SLOW = (steps: number) => `name: ray-slow
