@@ -34,8 +34,40 @@ test('blobs round-trip verified; a manifest is written once (If-None-Match: *), 
   remote.close();
 });
 
+/** Runs f with the AWS credential variables set to `creds` (undefined: removed), then restores them. */
+async function withAwsEnv(creds: { id: string; secret: string } | undefined, f: () => Promise<void>): Promise<void> {
+  const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_EC2_METADATA_DISABLED'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  for (const k of keys) delete process.env[k];
+  // Tests send nothing off this machine: no instance-metadata (169.254.169.254) credential probe.
+  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+  if (creds) {
+    process.env['AWS_ACCESS_KEY_ID'] = creds.id;
+    process.env['AWS_SECRET_ACCESS_KEY'] = creds.secret;
+  } else {
+    // No profile files either: the chain must find nothing.
+    process.env['AWS_SHARED_CREDENTIALS_FILE'] = process.env['AWS_CONFIG_FILE'] = join(tmpdir(), 'iqlp-no-aws-config');
+  }
+  try {
+    await f();
+  } finally {
+    keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
+  }
+}
+
 test('an unreachable remote is a RemoteUnavailable naming the store and the cause', async () => {
-  const remote = new RemoteStore({ url: 's3://nobody/here', endpoint: 'http://127.0.0.1:9' });
-  await assert.rejects(remote.readManifest('x'), (e: unknown) => e instanceof RemoteUnavailable && /s3:\/\/nobody\/here at http:\/\/127\.0\.0\.1:9: reading .* failed: .*ECONNREFUSED/.test(e.message));
-  remote.close();
+  // Credentials present (as on a configured machine), so the failure is the connection itself.
+  await withAwsEnv({ id: 'test-key', secret: 'test-secret' }, async () => {
+    const remote = new RemoteStore({ url: 's3://nobody/here', endpoint: 'http://127.0.0.1:9' });
+    await assert.rejects(remote.readManifest('x'), (e: unknown) => e instanceof RemoteUnavailable && /s3:\/\/nobody\/here at http:\/\/127\.0\.0\.1:9: reading .* failed: .*ECONNREFUSED/.test(e.message));
+    remote.close();
+  });
+});
+
+test('a remote without AWS credentials is a RemoteUnavailable that says how to provide them', async () => {
+  await withAwsEnv(undefined, async () => {
+    const remote = new RemoteStore({ url: 's3://nobody/here', endpoint: 'http://127.0.0.1:9' });
+    await assert.rejects(remote.readManifest('x'), (e: unknown) => e instanceof RemoteUnavailable && /s3:\/\/nobody\/here .*no AWS credentials \(set AWS_ACCESS_KEY_ID/.test(e.message));
+    remote.close();
+  });
 });
