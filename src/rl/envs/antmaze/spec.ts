@@ -20,6 +20,7 @@
  *  - no health termination: gym's Ant reports done when torso z leaves [0.2, 1.0], but
  *    GoalReachingEnv.step discards that flag, so a flipped ant keeps going until the time limit.
  */
+import { specTable } from '../shared/spec-table.js';
 import type { AntMazeName } from './model.js';
 
 export interface AntMazeEnvSpec {
@@ -60,41 +61,39 @@ const ROWS: Row[] = [
   },
 ];
 
-const specs = new Map<string, AntMazeEnvSpec>();
+/** A row as its spec (built once per id by the table). */
+function buildSpec(r: Row): AntMazeEnvSpec {
+  return Object.freeze({
+    kind: 'antmaze' as const,
+    id: r.id,
+    maze: r.maze,
+    obsDim: 29 as const,
+    actDim: 8 as const,
+    actionLow: new Float32Array(8).fill(-1),
+    actionHigh: new Float32Array(8).fill(1),
+    maxEpisodeSteps: r.steps,
+    frameSkip: 5,
+    timestep: 0.02,
+    dt: 0.1,
+    goalRadius: 0.5,
+    terminateOnSuccess: true,
+    refMinScore: 0,
+    refMaxScore: 1,
+    normalizedScore: (ret: number) => 100 * ret,
+    description: r.description,
+  });
+}
+
+const table = specTable('antmaze', ROWS, buildSpec);
 
 export function listAntMazeEnvIds(): string[] {
-  return ROWS.map((r) => r.id);
+  return table.ids();
 }
 
 export function isAntMazeEnv(id: string): boolean {
-  return ROWS.some((r) => r.id === id);
+  return table.has(id);
 }
 
 export function getAntMazeSpec(id: string): AntMazeEnvSpec {
-  let s = specs.get(id);
-  if (!s) {
-    const r = ROWS.find((x) => x.id === id);
-    if (!r) throw new Error(`unknown antmaze environment '${id}' (known: ${listAntMazeEnvIds().join(', ')})`);
-    s = Object.freeze({
-      kind: 'antmaze' as const,
-      id: r.id,
-      maze: r.maze,
-      obsDim: 29 as const,
-      actDim: 8 as const,
-      actionLow: new Float32Array(8).fill(-1),
-      actionHigh: new Float32Array(8).fill(1),
-      maxEpisodeSteps: r.steps,
-      frameSkip: 5,
-      timestep: 0.02,
-      dt: 0.1,
-      goalRadius: 0.5,
-      terminateOnSuccess: true,
-      refMinScore: 0,
-      refMaxScore: 1,
-      normalizedScore: (ret: number) => 100 * ret,
-      description: r.description,
-    });
-    specs.set(id, s);
-  }
-  return s;
+  return table.get(id);
 }

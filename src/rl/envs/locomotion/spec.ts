@@ -13,6 +13,7 @@
  *                  200 physics steps with zero control to settle. Normalised score = 100 · R / 1000
  *                  (our convention, = the per-episode maximum; ExoRL papers report the raw return R).
  */
+import { specTable } from '../shared/spec-table.js';
 
 export type LocomotionFamily = 'halfcheetah' | 'cheetah-run';
 
@@ -66,42 +67,40 @@ const ROWS: Row[] = [
   },
 ];
 
-const specs = new Map<string, LocomotionEnvSpec>();
+/** A row as its spec (built once per id by the table). */
+function buildSpec(r: Row): LocomotionEnvSpec {
+  const min = r.min;
+  const span = r.max - r.min;
+  return Object.freeze({
+    kind: 'locomotion' as const,
+    id: r.id,
+    family: r.family,
+    obsDim: 17 as const,
+    actDim: 6 as const,
+    actionLow: new Float32Array(6).fill(-1),
+    actionHigh: new Float32Array(6).fill(1),
+    maxEpisodeSteps: 1000,
+    frameSkip: r.frameSkip,
+    dt: r.dt,
+    refMinScore: r.min,
+    refMaxScore: r.max,
+    normalizedScore: (ret: number) => (100 * (ret - min)) / span,
+    description: r.description,
+  });
+}
+
+const table = specTable('locomotion', ROWS, buildSpec);
 
 export function listLocomotionEnvIds(): string[] {
-  return ROWS.map((r) => r.id);
+  return table.ids();
 }
 
 export function isLocomotionEnv(id: string): boolean {
-  return ROWS.some((r) => r.id === id);
+  return table.has(id);
 }
 
 export function getLocomotionSpec(id: string): LocomotionEnvSpec {
-  let s = specs.get(id);
-  if (!s) {
-    const r = ROWS.find((x) => x.id === id);
-    if (!r) throw new Error(`unknown locomotion environment '${id}' (known: ${listLocomotionEnvIds().join(', ')})`);
-    const min = r.min;
-    const span = r.max - r.min;
-    s = Object.freeze({
-      kind: 'locomotion' as const,
-      id: r.id,
-      family: r.family,
-      obsDim: 17 as const,
-      actDim: 6 as const,
-      actionLow: new Float32Array(6).fill(-1),
-      actionHigh: new Float32Array(6).fill(1),
-      maxEpisodeSteps: 1000,
-      frameSkip: r.frameSkip,
-      dt: r.dt,
-      refMinScore: r.min,
-      refMaxScore: r.max,
-      normalizedScore: (ret: number) => (100 * (ret - min)) / span,
-      description: r.description,
-    });
-    specs.set(id, s);
-  }
-  return s;
+  return table.get(id);
 }
 
 /** dm_control rewards.tolerance(x, bounds=(lo, ∞), margin, value_at_margin=0, sigmoid='linear'). */

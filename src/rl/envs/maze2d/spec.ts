@@ -3,6 +3,7 @@
  * normalised-score references of D4RL's registration (d4rl/pointmaze/__init__.py), and the
  * reward of D4RL's MazeEnv. Pure data + small functions: no mujoco import here.
  */
+import { specTable } from '../shared/spec-table.js';
 import { getLayout, type MazeLayout, type MazeName } from './layout.js';
 
 export type RewardType = 'sparse' | 'dense';
@@ -61,7 +62,6 @@ const ROWS: Row[] = [
   { id: 'maze2d-eval-large-dense-v1', maze: 'large-eval', reward: 'dense', steps: 800, min: 56.95455, max: 326.09647655082637 },
 ];
 
-const specs = new Map<string, Maze2dEnvSpec>();
 
 function buildSpec(r: Row): Maze2dEnvSpec {
   const layout = getLayout(r.maze);
@@ -86,24 +86,19 @@ function buildSpec(r: Row): Maze2dEnvSpec {
   });
 }
 
+const table = specTable('maze2d', ROWS, buildSpec);
+
 /** The maze2d ids in D4RL's order. */
 export function listMaze2dEnvIds(): string[] {
-  return ROWS.map((r) => r.id);
+  return table.ids();
 }
 
 export function isMaze2dEnv(id: string): boolean {
-  return ROWS.some((r) => r.id === id);
+  return table.has(id);
 }
 
 export function getMaze2dSpec(id: string): Maze2dEnvSpec {
-  let s = specs.get(id);
-  if (!s) {
-    const row = ROWS.find((r) => r.id === id);
-    if (!row) throw new Error(`unknown maze2d environment '${id}' (known: ${listMaze2dEnvIds().join(', ')})`);
-    s = buildSpec(row);
-    specs.set(id, s);
-  }
-  return s;
+  return table.get(id);
 }
 
 /** Reward of D4RL's MazeEnv for a position (qpos coordinates) and a target. */
