@@ -10,7 +10,9 @@ import type { Table } from 'apache-arrow';
 import type { StageKind, StageResult } from '../src/engine/stage.js';
 import { paramsValidator, runStage, tableArtifact, withDefaults } from './lib/test-harness.js';
 import fitIql from './fit-iql.js';
-import extractPolicy from './extract-policy.js';
+import extractPolicy, { paramsThatMatter } from './extract-policy.js';
+import { encodeTable } from '../src/store/arrow-io.js';
+import type { ExtractPolicyParams } from './params/extract-policy.js';
 import { transitionsToTable } from '../src/rl/data/dataset.js';
 import { readMetadata } from '../src/rl/nn/serialize.js';
 import { criticFromTable } from '../src/rl/algos/critic.js';
@@ -88,4 +90,26 @@ test('extract-policy protocol joint retrains the upstream critic (same weights) 
   // A critic trained with other parameters than the input's is detected, not silently used.
   const other = await run(extractPolicy, { ...actor, protocol: 'joint' }, { dataset, critic }, { critic: { ...fitParams, expectile: 0.9 } });
   assert.equal(other.summary?.['critic_matches_input'], 0);
+});
+
+test('extract-policy keys only the parameters its method and protocol read, and the ignored ones change no output byte', { timeout: 120_000 }, async () => {
+  const keyed = (p: Record<string, unknown>) => Object.keys(paramsThatMatter(withDefaults(extractPolicy, p) as ExtractPolicyParams));
+  assert.ok(!keyed({ method: 'awr' }).some((k) => ['bc_alpha', 'q_normalize', 'q_reduce'].includes(k)));
+  assert.ok(keyed({ method: 'awr' }).includes('beta') && keyed({ method: 'awr' }).includes('steps'));
+  assert.ok(!keyed({ method: 'ddpg' }).some((k) => ['beta', 'max_weight'].includes(k)));
+  assert.ok(keyed({ method: 'ddpg' }).includes('bc_alpha'));
+  assert.ok(!keyed({ method: 'awr-discrete', protocol: 'joint' }).includes('steps'));
+
+  const data = syntheticTransitions(1000, 4, 2, 5);
+  const dataset = transitionsToTable(data, { source: 'generate' });
+  const fitParams = withDefaults(fitIql, { hidden: [16, 16], batch_size: 32, steps: 20, log_every: 10, checkpoint_every: 1000, backend: 'cpu' });
+  const critic = (await run(fitIql, fitParams, { dataset })).outputs['critic'] as Table;
+  const base = { hidden: [16], batch_size: 32, steps: 20, log_every: 5, checkpoint_every: 1000, backend: 'cpu' };
+  const bytes = (r: StageResult) => ['policy', 'curve'].map((o) => Buffer.from(encodeTable(r.outputs[o] as Table)).toString('hex'));
+  const same = async (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    assert.deepEqual(bytes(await run(extractPolicy, a, { dataset, critic }, { critic: fitParams })), bytes(await run(extractPolicy, b, { dataset, critic }, { critic: fitParams })));
+  await same({ ...base, method: 'awr' }, { ...base, method: 'awr', bc_alpha: 0.7, q_normalize: true, q_reduce: 'q1' });
+  await same({ ...base, method: 'awr-discrete' }, { ...base, method: 'awr-discrete', bc_alpha: 0.7, q_normalize: true, q_reduce: 'mean' });
+  await same({ ...base, method: 'ddpg' }, { ...base, method: 'ddpg', beta: 10, max_weight: 2 });
+  await same({ ...base, method: 'awr', protocol: 'joint' }, { ...base, method: 'awr', protocol: 'joint', steps: 999 });
 });

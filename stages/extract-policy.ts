@@ -29,6 +29,7 @@ const stage: StageKind<ExtractPolicyParams> = {
     policy: { description: 'policy weights (Arrow, format policy; rebuildable from the table alone: sizes, activation, layerNorm and the critic\'s obsNorm statistics in its metadata)' },
     curve: { description: 'training metrics in long format: step, metric, value' },
   },
+  keyParams: paramsThatMatter,
   async run(ctx) {
     const p = ctx.params;
     // The backend is chosen before any model code runs so the choice holds for the whole stage.
@@ -75,6 +76,18 @@ const stage: StageKind<ExtractPolicyParams> = {
   },
 };
 export default stage;
+
+/**
+ * The parameters a result depends on: the DDPG objective's (q_reduce, bc_alpha, q_normalize) only
+ * under ddpg, the AWR weights' (beta, max_weight) only under the AWR methods, `steps` only under
+ * the frozen protocol (joint runs for the critic's steps). A sweep over bc_alpha beside AWR then
+ * reuses the AWR policies; extract-policy.test.ts checks that the outputs are byte-identical.
+ */
+export function paramsThatMatter(p: ExtractPolicyParams): Record<string, unknown> {
+  const ignored = new Set(p.method === 'ddpg' ? ['beta', 'max_weight'] : ['q_reduce', 'bc_alpha', 'q_normalize']);
+  if (p.protocol === 'joint') ignored.add('steps');
+  return Object.fromEntries(Object.entries(p).filter(([k]) => !ignored.has(k)));
+}
 
 type Critic = import('../src/rl/algos/critic.js').Critic;
 type ActorConfig = Parameters<typeof import('../src/rl/algos/extract.js').createExtractor>[2];

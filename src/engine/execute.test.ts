@@ -75,3 +75,39 @@ export default {
   const again = await execute(await planPipeline(file, { cwd: dir }), { runId: newRunId(), store: new Store(plan.storeDir), emit: () => undefined, isolation: 'inline' });
   assert.deepEqual(again.counts, { computed: 0, cached: 1, failed: 0, skipped: 0 });
 });
+
+test('a kind that narrows its key parameters: instances differing only in an ignored parameter share one entry', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iqlp-exec-'));
+  writeFileSync(join(dir, 'stage.mjs'), `export default {
+  kind: 'modal', version: '1', description: 'uses alpha only in mode b',
+  params: { type: 'object', properties: { mode: { enum: ['a', 'b'] }, alpha: { type: 'number', default: 0 } } },
+  inputs: {}, outputs: { out: { description: 'text' } },
+  keyParams(p) { return p.mode === 'b' ? p : { mode: p.mode }; },
+  async run(ctx) {
+    const text = ctx.params.mode === 'b' ? 'b ' + ctx.params.alpha : 'a';
+    return { outputs: { out: { bytes: new TextEncoder().encode(text), ext: 'txt' } } };
+  },
+};
+`);
+  writeFileSync(join(dir, 'p.yaml'), `name: modal
+stages:
+  s:
+    uses: ./stage.mjs
+    matrix: { mode: [a, b], alpha: [0, 1] }
+    with: { mode: "\${{ matrix.mode }}", alpha: "\${{ matrix.alpha }}" }
+`);
+  const plan = await planPipeline(join(dir, 'p.yaml'), { cwd: dir });
+  const store = new Store(plan.storeDir);
+  const c = collect();
+  const r = await execute(plan, { runId: newRunId(), store, emit: c.emit, isolation: 'inline', jobs: 1 });
+  assert.equal(r.status, 'FINISHED');
+  // mode a: one computation serves both alphas; mode b: one per alpha.
+  assert.deepEqual(r.counts, { computed: 3, cached: 1, failed: 0, skipped: 0 });
+  const keys = new Set(c.of('stage-start').map((e) => e.key));
+  const done = c.of('stage-cached').map((e) => e.instance);
+  assert.equal(done.length, 1);
+  assert.match(done[0]!, /mode=a/);
+  const manifest = store.readManifest(c.of('stage-cached')[0]!.key);
+  assert.deepEqual(manifest?.params, { mode: 'a' }, 'the manifest records the parameters the result depends on');
+  assert.equal(keys.size, 3);
+});

@@ -53,7 +53,10 @@ export interface KeyMaterial {
    * can change numerics, so it reruns the kinds that use the package and no others.
    */
   packages: Record<string, string>;
-  /** Resolved parameters, schema defaults filled in: a default that changes in the schema reruns. */
+  /**
+   * Resolved parameters, schema defaults filled in (a default that changes in the schema reruns),
+   * less those the kind's `keyParams` says its result ignores (keyedParams).
+   */
   params: Record<string, unknown>;
   /** Input name → digest of the upstream artifact (single) or digests in a stable order (many): content-addressed, so a recomputed but identical upstream keeps this key. */
   inputs: Record<string, string | string[]>;
@@ -99,9 +102,15 @@ export function fingerprint(inst: PlannedInstance, upstream: (name: string) => M
   const files = fileParamDigests(inst);
   const key = cacheKey({
     kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, code: code.digest, packages: code.packages,
-    params: inst.params, inputs: digests, seed: inst.seed, ...(files ? { files } : {}),
+    params: keyedParams(inst), inputs: digests, seed: inst.seed, ...(files ? { files } : {}),
   });
   return { key, items, files };
+}
+
+/** The parameters the instance's result depends on: all, unless its kind narrows them (StageKind.keyParams). */
+export function keyedParams(inst: Pick<PlannedInstance, 'params' | 'resolved'>): Record<string, unknown> {
+  const narrow = inst.resolved.kind.keyParams;
+  return narrow ? narrow.call(inst.resolved.kind, inst.params) : inst.params;
 }
 
 const fileParamMemo = new Map<string, { size: number; mtimeMs: number; digest: string }>();

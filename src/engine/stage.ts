@@ -106,6 +106,14 @@ export interface StageKind<P = any> {
    * memory (bytes or a size like 4GiB). Cluster executors pass it to their scheduler.
    */
   resources?: ResourcesDecl;
+  /**
+   * The parameters this instance's result depends on (default: all of them), for the cache key and
+   * the manifest. A kind whose parameters apply to some modes only (extract-policy's DDPG-only
+   * `bc_alpha` under `method: awr`) returns the others, so a sweep over a mode's parameter does not
+   * recompute the other modes. It must drop only what `run` provably ignores (a test per kind
+   * pins that the outputs are byte-identical); `run` still receives every parameter.
+   */
+  keyParams?(params: P): Record<string, unknown>;
   run(ctx: StageContext<P>): Promise<StageResult>;
 }
 

@@ -6,7 +6,7 @@ import { lockHeld, readHolder } from '../store/lock.js';
 import type { RemoteStore } from '../store/remote.js';
 import type { Manifest, PipelineState, PipelineStateInstance, Store } from '../store/store.js';
 import { codeChanges } from './code-identity.js';
-import { canonicalJson, fingerprint, type Fingerprint } from './fingerprint.js';
+import { canonicalJson, fingerprint, keyedParams, type Fingerprint } from './fingerprint.js';
 import type { Plan, PlannedInstance } from './plan.js';
 
 export type State = 'cached' | 'running' | 'stale' | 'missing' | 'pending';
@@ -74,10 +74,11 @@ export function computeStatus(plan: Plan, store: Store, remote?: RemoteView): In
 /** Changes in what the instance itself contributes to its key: parameters, seed, version, code. */
 function ownChanges(inst: PlannedInstance, prev: PipelineStateInstance): string[] {
   const reasons: string[] = [];
-  const keys = new Set([...Object.keys(inst.params), ...Object.keys(prev.params)]);
+  const now = keyedParams(inst);
+  const keys = new Set([...Object.keys(now), ...Object.keys(prev.params)]);
   for (const k of [...keys].sort()) {
     const a = prev.params[k];
-    const b = inst.params[k];
+    const b = now[k];
     if (canonicalJson(a) !== canonicalJson(b)) reasons.push(`param ${k}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`);
   }
   if (prev.seed !== inst.seed) reasons.push(`seed: ${prev.seed} → ${inst.seed}`);

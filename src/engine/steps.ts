@@ -20,7 +20,7 @@ import type { RemoteStore } from '../store/remote.js';
 import type { Manifest, Store } from '../store/store.js';
 import { codeChanges, codeIdentity, type CodeIdentity } from './code-identity.js';
 import type { EngineEvent, FailureCause, OutputInfo, SkipCause } from './events.js';
-import { fingerprint, type Fingerprint } from './fingerprint.js';
+import { fingerprint, keyedParams, type Fingerprint } from './fingerprint.js';
 import { InputUnavailable, type Executor, type Finished, type InstanceTask, type ManifestDraft } from './executor.js';
 import type { JobMessage, StageJob, StageJobResult } from './job.js';
 import type { PlannedInstance } from './plan.js';
@@ -198,7 +198,8 @@ function manifestDraft(cx: RunContext, inst: PlannedInstance, miss: Miss): Manif
   const { key, items, files } = miss.fingerprint;
   return {
     format: 1, key, kind: inst.resolved.kind.kind, version: inst.resolved.kind.version, stage: inst.stage, instance: inst.name,
-    pipeline: cx.pipeline, matrix: inst.matrix, params: inst.params, seed: inst.seed,
+    // The keyed parameters: a hit served to an instance that differs only in ignored ones shows what the result depends on.
+    pipeline: cx.pipeline, matrix: inst.matrix, params: keyedParams(inst), seed: inst.seed,
     inputs: Object.fromEntries(Object.entries(items).map(([n, list]) => [n, list.map((i) => ({ instance: i.instance, output: i.output, digest: i.digest }))])),
     versions: versions(), code: { files: miss.code.files, packages: miss.code.packages }, ...(files ? { fileParams: files } : {}),
   };
