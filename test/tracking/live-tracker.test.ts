@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { journalPath, readJournal } from '../../src/tracking/journal.js';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
-import { createTracker, syncAll } from '../../src/tracking/sync.js';
+import { createTracker } from '../../src/tracking/live-tracker.js';
+import { syncAll } from '../../src/tracking/sync-store.js';
 import { startOwnServer, syntheticRun, type OwnServer } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

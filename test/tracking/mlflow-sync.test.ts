@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createJournal } from '../../src/tracking/journal.js';
 import { MlflowClient, MlflowError, type Run } from '../../src/tracking/mlflow-client.js';
-import { syncAll, syncRun, syncStatePath } from '../../src/tracking/sync.js';
+import { syncRun } from '../../src/tracking/sync-run.js';
+import { syncStatePath } from '../../src/tracking/sync-state.js';
+import { syncAll } from '../../src/tracking/sync-store.js';
 import { PNG_1x1, syntheticRun, testServer, uniq } from './helpers.js';
 
 let server: { url: string; stop(): void };
