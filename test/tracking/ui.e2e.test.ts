@@ -13,7 +13,8 @@ import { launchChromium, CHROMIUM } from '../browser.js';
 import ui from '../../src/cli/commands/ui.js';
 import { createJournal } from '../../src/tracking/journal.js';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
-import { freePort, repoRoot, syntheticRun, venvDir } from './helpers.js';
+import { syntheticRun } from '../../src/tracking/synthetic-run.test-fixture.js';
+import { freePort, repoRoot, venvDir } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,19 +1,18 @@
 /**
- * Integration tests against a REAL MLflow tracking server (MLFLOW_TEST_URI, or one started here).
- * Everything is checked through MLflow's own REST API: runs/search, runs/get,
- * metrics/get-history, artifacts/list.
+ * Syncing a store to a REAL MLflow tracking server (MLFLOW_TEST_URI, or one started here); the
+ * unit tests against an in-memory server are src/tracking/sync-store.test.ts. Everything is checked
+ * through MLflow's own REST API: runs/search, runs/get, metrics/get-history, artifacts/list.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createJournal } from '../../src/tracking/journal.js';
-import { MlflowClient, MlflowError, type Run } from '../../src/tracking/mlflow-client.js';
-import { syncRun } from '../../src/tracking/sync-run.js';
+import { MlflowClient, type Run } from '../../src/tracking/mlflow-client.js';
 import { syncStatePath } from '../../src/tracking/sync-state.js';
 import { syncAll } from '../../src/tracking/sync-store.js';
-import { PNG_1x1, syntheticRun, testServer, uniq } from './helpers.js';
+import { PNG_1x1, syntheticRun, writeJournal } from '../../src/tracking/synthetic-run.test-fixture.js';
+import { testServer } from './helpers.js';
 
 let server: { url: string; stop(): void };
 let client: MlflowClient;
@@ -23,12 +22,6 @@ before(async () => {
   client = new MlflowClient({ trackingUri: server.url });
 });
 after(() => server?.stop());
-
-function writeJournal(store: string, events: ReturnType<typeof syntheticRun>['events']) {
-  const j = createJournal(store);
-  for (const e of events) j(e);
-  j.close();
-}
 
 const tag = (r: Run, k: string) => r.data.tags?.find((t) => t.key === k)?.value;
 const param = (r: Run, k: string) => r.data.params?.find((p) => p.key === k)?.value;
@@ -121,67 +114,5 @@ describe('sync a synthetic pipeline run to MLflow', () => {
     assert.equal(recovered.runsCreated, 0, 'runs found again by tag');
     assert.equal(recovered.metricsPushed, 0, 'metrics already on the server are not pushed again');
     assert.deepEqual(await snapshot(experimentId, syn.runId), before);
-  });
-});
-
-describe('MLflow limits and errors', () => {
-  it('log-batch beyond 1000 metrics (2500 points) lands every point exactly once', async () => {
-    const store = mkdtempSync(join(tmpdir(), 'tracking-store-'));
-    const syn = syntheticRun({ curvePoints: 1250 }); // loss + value = 2500 metric points on one run
-    writeJournal(store, syn.events);
-    const res = await syncRun(client, store, syn.runId);
-    assert.equal(res.status, 'synced', res.error);
-    assert.ok(res.metricsPushed >= 2500);
-    const pol = (await runsOf(res.experimentId!, syn.runId)).find((r) => r.info.run_name === syn.curve.instance)!;
-    assert.equal((await client.getMetricHistory(pol.info.run_id, 'loss')).length, 1250);
-    assert.equal((await client.getMetricHistory(pol.info.run_id, 'value')).length, 1250);
-
-    // And straight through the client: 2500 points of one key in one call.
-    const exp = await client.getOrCreateExperiment(uniq('batch'));
-    const run = await client.createRun({ experimentId: exp, runName: 'batch' });
-    const metrics = Array.from({ length: 2500 }, (_, i) => ({ key: 'm', value: Math.sin(i), step: i, timestamp: 1_700_000_000_000 + i }));
-    const r = await client.logBatch(run.info.run_id, { metrics });
-    assert.equal(r.requests, 3);
-    assert.equal((await client.getMetricHistory(run.info.run_id, 'm')).length, 2500);
-  });
-
-  it('params are write-once: the same value again is fine, a changed one is reported, not thrown', async () => {
-    const exp = await client.getOrCreateExperiment(uniq('params'));
-    assert.equal(await client.getOrCreateExperiment('Default'), '0', 'existing experiment is found, not created');
-    const run = await client.createRun({ experimentId: exp, runName: 'p' });
-    const params = Array.from({ length: 250 }, (_, i) => ({ key: `p${i}`, value: String(i) }));
-    await client.logBatch(run.info.run_id, { params });
-    const again = await client.logBatch(run.info.run_id, { params });
-    assert.deepEqual(again.paramConflicts, []);
-    const changed = await client.logBatch(run.info.run_id, { params: [{ key: 'p1', value: 'other' }, { key: 'new', value: 'x' }] });
-    assert.deepEqual(changed.paramConflicts, [{ key: 'p1', old: '1', new: 'other' }]);
-    const got = await client.getRun(run.info.run_id);
-    assert.equal(got.data.params?.length, 251);
-  });
-
-  it('a 4xx error quotes MLflow\'s error_code and message, without retries', async () => {
-    const exp = await client.getOrCreateExperiment(uniq('errors'));
-    const run = await client.createRun({ experimentId: exp, runName: 'e' });
-    const t0 = Date.now();
-    await assert.rejects(client.logBatch(run.info.run_id, { params: [{ key: 'bad key!', value: '1' }] }), (e: unknown) => {
-      assert.ok(e instanceof MlflowError);
-      assert.equal(e.status, 400);
-      assert.equal(e.errorCode, 'INVALID_PARAMETER_VALUE');
-      assert.match(e.message, /INVALID_PARAMETER_VALUE.*bad key!/);
-      return true;
-    });
-    await assert.rejects(client.createRun({ experimentId: '987654321' }), (e: unknown) => {
-      assert.ok(e instanceof MlflowError);
-      assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST');
-      assert.match(e.message, /HTTP 404 RESOURCE_DOES_NOT_EXIST: No Experiment with id=987654321/);
-      return true;
-    });
-    assert.ok(Date.now() - t0 < 3000, 'no backoff on 4xx');
-  });
-
-  it('get-or-create survives a concurrent create of the same experiment', async () => {
-    const name = uniq('race');
-    const ids = await Promise.all(Array.from({ length: 5 }, () => client.getOrCreateExperiment(name)));
-    assert.equal(new Set(ids).size, 1);
   });
 });
