@@ -16,6 +16,14 @@ import { syntheticRun, writeJournal, type Synthetic } from './synthetic-run.test
 
 const newStore = () => mkdtempSync(join(tmpdir(), 'sync-run-'));
 
+/** A store holding the journal of a synthetic run, and an empty MLflow to sync it to. */
+function journaled(opts: Parameters<typeof syntheticRun>[0] = {}): { store: string; syn: Synthetic; fake: FakeMlflow } {
+  const store = newStore();
+  const syn = syntheticRun(opts);
+  writeJournal(store, syn.events);
+  return { store, syn, fake: new FakeMlflow() };
+}
+
 const byName = (runs: FakeRun[], name: string) => runs.find((r) => r.info.run_name === name)!;
 const parentOf = (runs: FakeRun[]) => runs.find((r) => r.tags.get('pipeline.role') === 'pipeline')!;
 
@@ -33,10 +41,7 @@ function assertExactlyOnce(fake: FakeMlflow, syn: Synthetic): void {
 
 describe('syncRun', () => {
   it('maps a run onto a parent and nested child runs: params, tags, metrics, artifacts, statuses', async () => {
-    const store = newStore();
-    const syn = syntheticRun();
-    writeJournal(store, syn.events);
-    const fake = new FakeMlflow();
+    const { store, syn, fake } = journaled();
     const res = await syncRun(fake, store, syn.runId);
     assert.equal(res.status, 'synced', res.error);
     assert.equal(res.complete, true);
@@ -67,10 +72,7 @@ describe('syncRun', () => {
   });
 
   it('re-syncing a synced run sends nothing', async () => {
-    const store = newStore();
-    const syn = syntheticRun({ curvePoints: 5 });
-    writeJournal(store, syn.events);
-    const fake = new FakeMlflow();
+    const { store, syn, fake } = journaled({ curvePoints: 5 });
     await syncRun(fake, store, syn.runId);
     const sent = fake.requests.length;
     const again = await syncRun(fake, store, syn.runId);
@@ -81,10 +83,7 @@ describe('syncRun', () => {
   });
 
   it('a lost (or corrupt) state file: the runs are found again by tag and no metric point is sent twice', async () => {
-    const store = newStore();
-    const syn = syntheticRun({ curvePoints: 20 });
-    writeJournal(store, syn.events);
-    const fake = new FakeMlflow();
+    const { store, syn, fake } = journaled({ curvePoints: 20 });
     await syncRun(fake, store, syn.runId);
     for (const damage of [() => rmSync(syncStatePath(store, syn.runId)), () => writeFileSync(syncStatePath(store, syn.runId), '{"vers')]) {
       damage();
@@ -99,10 +98,7 @@ describe('syncRun', () => {
   });
 
   it('a log-batch whose response is lost mid-curve: the sync fails, and the next one pushes the rest, every point once', async () => {
-    const store = newStore();
-    const syn = syntheticRun({ curvePoints: 1250 }); // loss + value: 2500 points, three log-batch requests
-    writeJournal(store, syn.events);
-    const fake = new FakeMlflow();
+    const { store, syn, fake } = journaled({ curvePoints: 1250 }); // loss + value: 2500 points, three log-batch requests
     fake.failNext('runs/log-batch', { landed: true, skip: 1, match: (r) => r.metrics === 1000 }); // the policy's second chunk
     const res = await syncRun(fake, store, syn.runId);
     assert.equal(res.status, 'failed');
@@ -122,10 +118,7 @@ describe('syncRun', () => {
   });
 
   it('a runs/create whose response is lost: the run is found by its identity tags, not created twice', async () => {
-    const store = newStore();
-    const syn = syntheticRun({ curvePoints: 5 });
-    writeJournal(store, syn.events);
-    const fake = new FakeMlflow();
+    const { store, syn, fake } = journaled({ curvePoints: 5 });
     fake.failNext('runs/create', { landed: true, skip: 2 });
     const res = await syncRun(fake, store, syn.runId);
     assert.equal(res.status, 'synced', res.error);
@@ -134,10 +127,7 @@ describe('syncRun', () => {
   });
 
   it('an unreachable server: failed (transient), nothing lost, the next sync pushes everything', async () => {
-    const store = newStore();
-    const syn = syntheticRun({ curvePoints: 5 });
-    writeJournal(store, syn.events);
-    const fake = new FakeMlflow();
+    const { store, syn, fake } = journaled({ curvePoints: 5 });
     fake.down = true;
     const res = await syncRun(fake, store, syn.runId);
     assert.equal(res.status, 'failed');
@@ -191,12 +181,9 @@ describe('syncRun', () => {
   });
 
   it('an artifact file that is gone: a warning, and the run still counts as fully synced', async () => {
-    const store = newStore();
-    const syn = syntheticRun({ curvePoints: 5 });
-    writeJournal(store, syn.events);
+    const { store, syn, fake } = journaled({ curvePoints: 5 });
     const policyTable = syn.events.flatMap((e) => (e.type === 'stage-done' ? e.outputs : [])).find((o) => o.name === 'policy')!;
     rmSync(policyTable.path);
-    const fake = new FakeMlflow();
     const res = await syncRun(fake, store, syn.runId);
     assert.equal(res.status, 'synced', res.error);
     assert.equal(res.complete, true);

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
 
@@ -89,4 +90,19 @@ export async function testServer(): Promise<{ url: string; stop(): void }> {
   }
   const own = await startOwnServer();
   return { url: own.url, stop: () => own.stop() };
+}
+
+/**
+ * The test server of a test file (testServer(): started before its tests, stopped after them) and a
+ * client for it, set once the server is up.
+ */
+export function useTestServer(): { client: MlflowClient } {
+  let server: { url: string; stop(): void } | undefined;
+  const used = {} as { client: MlflowClient };
+  before(async () => {
+    server = await testServer();
+    used.client = new MlflowClient({ trackingUri: server.url });
+  });
+  after(() => server?.stop());
+  return used;
 }

@@ -6,23 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { MlflowClient, type Run } from '../../src/tracking/mlflow-client.js';
+import { describe, it } from 'node:test';
+import type { Run } from '../../src/tracking/mlflow-client.js';
 import { syncRun } from '../../src/tracking/sync-run.js';
 import { syntheticRun, writeJournal } from '../../src/tracking/synthetic-run.test-fixture.js';
-import { testServer } from './helpers.js';
+import { useTestServer } from './helpers.js';
 
-let server: { url: string; stop(): void };
-let client: MlflowClient;
-
-before(async () => {
-  server = await testServer();
-  client = new MlflowClient({ trackingUri: server.url });
-});
-after(() => server?.stop());
+const mlflow = useTestServer();
 
 async function runsOf(experimentId: string, runId: string): Promise<Run[]> {
-  return client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`pipeline.run_id\` = '${runId}'` });
+  return mlflow.client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`pipeline.run_id\` = '${runId}'` });
 }
 
 describe('sync one run to MLflow', () => {
@@ -30,11 +23,11 @@ describe('sync one run to MLflow', () => {
     const store = mkdtempSync(join(tmpdir(), 'tracking-store-'));
     const syn = syntheticRun({ curvePoints: 1250 }); // loss + value = 2500 metric points on one run
     writeJournal(store, syn.events);
-    const res = await syncRun(client, store, syn.runId);
+    const res = await syncRun(mlflow.client, store, syn.runId);
     assert.equal(res.status, 'synced', res.error);
     assert.ok(res.metricsPushed >= 2500);
     const pol = (await runsOf(res.experimentId!, syn.runId)).find((r) => r.info.run_name === syn.curve.instance)!;
-    assert.equal((await client.getMetricHistory(pol.info.run_id, 'loss')).length, 1250);
-    assert.equal((await client.getMetricHistory(pol.info.run_id, 'value')).length, 1250);
+    assert.equal((await mlflow.client.getMetricHistory(pol.info.run_id, 'loss')).length, 1250);
+    assert.equal((await mlflow.client.getMetricHistory(pol.info.run_id, 'value')).length, 1250);
   });
 });
