@@ -1,7 +1,7 @@
 /** Connects a run's event stream to tracking: the local journal always, MLflow when configured. */
 import type { EventListener } from '../engine/events.js';
 import type { Plan } from '../engine/plan.js';
-import { createTracker } from '../tracking/sync.js';
+import { createTracker } from '../tracking/live-tracker.js';
 
 export interface RunTracking {
   listener: EventListener;

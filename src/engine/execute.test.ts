@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,4 +110,34 @@ stages:
   const manifest = store.readManifest(c.of('stage-cached')[0]!.key);
   assert.deepEqual(manifest?.params, { mode: 'a' }, 'the manifest records the parameters the result depends on');
   assert.equal(keys.size, 3);
+});
+
+test('the checkpoints of an instance are there while it runs and go once its entry is committed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iqlp-exec-'));
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, `name: checkpoints
+stages:
+  data:
+    uses: synthetic-table
+    with: { rows: 20, columns: 2 }
+  train:
+    uses: toy-train
+    inputs: { table: data.table }
+    with: { steps: 30, checkpoint_every: 5 }
+`);
+  const plan = await planPipeline(file, { cwd: dir });
+  const store = new Store(plan.storeDir);
+  let key = '';
+  const checkpointed: string[][] = [];
+  const emit = (e: EngineEvent) => {
+    if (e.type === 'stage-start' && e.instance === 'train') key = e.key;
+    if (e.type === 'stage-metric' && e.instance === 'train' && e.step === 21) {
+      checkpointed.push(existsSync(store.checkpointDir(key)) ? readdirSync(store.checkpointDir(key)).sort() : []);
+    }
+  };
+  const r = await execute(plan, { runId: newRunId(), store, emit, isolation: 'inline' });
+  assert.equal(r.status, 'FINISHED');
+  assert.deepEqual(checkpointed, [['step-000000000015', 'step-000000000020']], 'the newest two while it ran');
+  assert.equal(store.verify(key).ok, true);
+  assert.equal(existsSync(store.checkpointDir(key)), false, 'gone after the commit');
 });

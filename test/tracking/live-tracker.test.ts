@@ -1,7 +1,8 @@
 /**
  * The live tracker against a real MLflow server that dies mid-run: the pipeline keeps going (the
  * listener never blocks or throws), finish() reports what is left, and after the server is back
- * `sync` pushes the rest with every metric point present exactly once.
+ * `sync` pushes the rest with every metric point present exactly once. The unit tests against an
+ * in-memory server are src/tracking/live-tracker.test.ts.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -10,31 +11,16 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { journalPath, readJournal } from '../../src/tracking/journal.js';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
-import { createTracker, syncAll } from '../../src/tracking/sync.js';
-import { startOwnServer, syntheticRun, type OwnServer } from './helpers.js';
+import { createTracker } from '../../src/tracking/live-tracker.js';
+import { syncAll } from '../../src/tracking/sync-store.js';
+import { syntheticRun } from '../../src/tracking/synthetic-run.test-fixture.js';
+import { startOwnServer, type OwnServer } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('live tracker', () => {
   let own: OwnServer | undefined;
   after(() => own?.stop());
-
-  it('journal only when no tracking URI is configured', async () => {
-    const store = mkdtempSync(join(tmpdir(), 'tracking-store-'));
-    const saved = process.env.MLFLOW_TRACKING_URI;
-    delete process.env.MLFLOW_TRACKING_URI;
-    try {
-      const syn = syntheticRun({ curvePoints: 5 });
-      const tracker = createTracker({ storeDir: store });
-      for (const e of syn.events) tracker.listener(e);
-      const res = await tracker.finish();
-      assert.equal(res.mode, 'journal');
-      assert.equal(res.synced, false);
-      assert.equal(readJournal(journalPath(store, syn.runId)).events.length, syn.events.length);
-    } finally {
-      if (saved !== undefined) process.env.MLFLOW_TRACKING_URI = saved;
-    }
-  });
 
   it('a server killed mid-run loses nothing: sync afterwards pushes every metric exactly once', async () => {
     own = await startOwnServer();

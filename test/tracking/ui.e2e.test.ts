@@ -11,9 +11,9 @@ import { describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, CHROMIUM } from '../browser.js';
 import ui from '../../src/cli/commands/ui.js';
-import { createJournal } from '../../src/tracking/journal.js';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
-import { freePort, repoRoot, syntheticRun, venvDir } from './helpers.js';
+import { syntheticRun, writeJournal } from '../../src/tracking/synthetic-run.test-fixture.js';
+import { freePort, repoRoot, venvDir } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,9 +23,7 @@ describe('pipeline ui in a browser', () => {
     assert.ok(existsSync(join(venvDir(), 'bin', 'mlflow')), `MLflow venv missing at ${venvDir()}: run scripts/setup-mlflow.sh`);
     const store = mkdtempSync(join(tmpdir(), 'ui-store-'));
     const syn = syntheticRun({ curvePoints: 20, t0: Date.now() - 60_000 });
-    const j = createJournal(store);
-    for (const e of syn.events) j(e);
-    j.close();
+    writeJournal(store, syn.events);
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { fetchRows, formatCompare, latestRunForFile, planFromJournal, rowsFromPlan, type CompareRow } from '../../tracking/compare.js';
 import { MlflowClient, resolveTrackingUri } from '../../tracking/mlflow-client.js';
-import { experimentFor, loadSyncState } from '../../tracking/sync.js';
+import { experimentFor } from '../../tracking/sync-run.js';
+import { loadSyncState } from '../../tracking/sync-state.js';
 
 const usage = `Usage: pipeline compare <pipeline.yaml | runId> [options]
 

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { resolveTrackingUri } from '../../tracking/mlflow-client.js';
-import { syncAll } from '../../tracking/sync.js';
+import { syncAll } from '../../tracking/sync-store.js';
 
 const usage = `Usage: pipeline sync [options] [runId...]
 

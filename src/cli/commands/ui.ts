@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { MlflowClient } from '../../tracking/mlflow-client.js';
 import { startMlflowServer } from '../../tracking/server.js';
-import { describeResult, syncAll } from '../../tracking/sync.js';
+import { describeResult, syncAll } from '../../tracking/sync-store.js';
 
 const usage = `Usage: pipeline ui [options]
 
