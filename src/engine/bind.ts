@@ -6,7 +6,7 @@
 import type { Diagnostics } from './errors.js';
 import { refList, splitRef, type PipelineDecl } from './declaration.js';
 import { compatible, instanceName, type Expansion, type MatrixCoords } from './expand.js';
-import type { ResolvedKind } from './registry.js';
+import type { ResolvedKind } from './stage.js';
 
 export interface InputBinding {
   many: boolean;

@@ -26,7 +26,7 @@ import { builtinModules } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '../store/digest.js';
-import { canonicalJson } from './fingerprint.js';
+import { canonicalJson } from './canonical-json.js';
 import { findImports, type ImportSpec } from './imports.js';
 import { projectRoot } from './stage-schema.js';
 

@@ -1,12 +1,19 @@
-import type { FieldPath, Locator } from './load.js';
+/** A path into the pipeline document (keys and indices), as load.ts locates it. */
+export type FieldPath = ReadonlyArray<string | number>;
 
-/** A problem in a pipeline file, located precisely enough for an editor to jump to it. */
+/** Maps a field path back to its line and column in the file (load.ts builds one per file). */
+export interface Locator {
+  /** Location of the value at `path` (or of its key when `key` is set), falling back to the nearest existing parent. */
+  at(path: FieldPath, opts?: { key?: boolean }): SourceLocation;
+}
+
 export interface SourceLocation {
   file: string;
   line: number;
   col: number;
 }
 
+/** A problem in a pipeline file, located precisely enough for an editor to jump to it. */
 export class PipelineError extends Error {
   constructor(
     message: string,

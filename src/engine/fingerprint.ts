@@ -19,23 +19,14 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Manifest } from '../store/store.js';
 import { fileDigest, pathDigest, sha256 } from '../store/digest.js';
+import { canonicalJson } from './canonical-json.js';
 import type { CodeIdentity } from './code-identity.js';
 import type { InputItem } from './job.js';
 import type { PlannedInstance } from './plan.js';
 
 export { sha256 };
+export { canonicalJson };
 
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`cannot fingerprint non-finite number ${value}`);
-    if (value === undefined) return 'null';
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
 
 export interface KeyMaterial {
   /** The stage kind id: two kinds never share entries, whatever their parameters. */

@@ -1,12 +1,11 @@
 /**
  * Planning phase "graph": which stages feed which (inputs and foreach), with the errors of
- * references that name no stage or output; cycles; a stable topological order. And the same
- * questions at the level of instances for a finished plan: ancestors, descendants, restriction.
+ * references that name no stage or output; cycles; a stable topological order. (The same
+ * questions about a finished plan's instances, for --only and --from, are in select.ts.)
  */
 import type { Diagnostics } from './errors.js';
 import { refList, splitRef, type PipelineDecl } from './declaration.js';
-import type { Plan } from './plan.js';
-import type { ResolvedKind } from './registry.js';
+import type { ResolvedKind } from './stage.js';
 
 /** Stage → the stages it depends on (deduplicated, declaration order). */
 export function stageDependencies(decl: PipelineDecl, kinds: Map<string, ResolvedKind>, d: Diagnostics): Map<string, string[]> {
@@ -71,25 +70,4 @@ export function topoOrder(deps: Map<string, string[]>): string[] {
     done.add(next);
   }
   return order;
-}
-
-/** The instances downstream of `roots`, roots included (plan.instances is in topological order). */
-export function descendants(plan: Plan, roots: Set<string>): Set<string> {
-  const out = new Set(roots);
-  for (const inst of plan.instances) if (inst.needs.some((n) => out.has(n))) out.add(inst.name);
-  return out;
-}
-
-/** The instances upstream of `roots`, roots included. */
-export function ancestors(plan: Plan, roots: Set<string>): Set<string> {
-  const out = new Set(roots);
-  for (const inst of [...plan.instances].reverse()) if (out.has(inst.name)) inst.needs.forEach((n) => out.add(n));
-  return out;
-}
-
-/** The plan restricted to a closed set of instances (order kept). */
-export function restrict(plan: Plan, keep: Set<string>): Plan {
-  const instances = plan.instances.filter((i) => keep.has(i.name));
-  const stages = new Map([...plan.stages].map(([s, names]) => [s, names.filter((n) => keep.has(n))] as [string, string[]]).filter(([, n]) => n.length > 0));
-  return { ...plan, instances, byName: new Map(instances.map((i) => [i.name, i])), stages };
 }

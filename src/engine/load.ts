@@ -4,14 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import { PipelineError, PipelineErrors, type SourceLocation } from './errors.js';
+import { PipelineError, PipelineErrors, type FieldPath, type Locator, type SourceLocation } from './errors.js';
 
-export type FieldPath = ReadonlyArray<string | number>;
-
-export interface Locator {
-  /** Location of the value at `path` (or of its key when `key` is set), falling back to the nearest existing parent. */
-  at(path: FieldPath, opts?: { key?: boolean }): SourceLocation;
-}
+export type { FieldPath, Locator };
 
 export interface LoadedPipelineFile {
   file: string;

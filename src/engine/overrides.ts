@@ -7,7 +7,7 @@
 import { parse as parseYamlScalar } from 'yaml';
 import { PipelineError, type Diagnostics, type SourceLocation } from './errors.js';
 import type { Json, PipelineDecl, ProfileDecl } from './declaration.js';
-import type { ResolvedKind } from './registry.js';
+import type { ResolvedKind } from './stage.js';
 import { setDeep } from './templates.js';
 
 export interface StageOverride {

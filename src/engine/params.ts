@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Diagnostics } from './errors.js';
 import type { Json, PipelineDecl } from './declaration.js';
 import type { Overrides } from './overrides.js';
-import type { ResolvedKind } from './registry.js';
+import type { ResolvedKind } from './stage.js';
 import { describeSchemaError, validatorForKind } from './schemas.js';
 import { setDeep, substitute, type MatrixCoords, type TemplateContext } from './templates.js';
 

@@ -6,14 +6,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { StageKind } from './stage.js';
+import type { ResolvedKind, StageKind } from './stage.js';
 import { resolveExternalKind, type StageDecl } from '../stage-runtimes/resolve.js';
 
-export interface ResolvedKind {
-  id: string;
-  moduleUrl: string;
-  kind: StageKind;
-}
+export type { ResolvedKind };
 
 const builtinDir = fileURLToPath(new URL('../../stages/', import.meta.url));
 const moduleExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';

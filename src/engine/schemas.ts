@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Json } from './declaration.js';
-import type { ResolvedKind } from './registry.js';
+import type { ResolvedKind } from './stage.js';
 import { projectRoot } from './stage-schema.js';
 
 const require = createRequire(import.meta.url);

@@ -117,6 +117,13 @@ export interface StageKind<P = any> {
   run(ctx: StageContext<P>): Promise<StageResult>;
 }
 
+/** A `uses:` resolved to its stage kind: the id as written, the module it was loaded from, the kind. */
+export interface ResolvedKind {
+  id: string;
+  moduleUrl: string;
+  kind: StageKind;
+}
+
 export function isFileOutput(v: OutputValue): v is FileOutput {
   return (v as FileOutput).bytes instanceof Uint8Array && typeof (v as FileOutput).ext === 'string';
 }

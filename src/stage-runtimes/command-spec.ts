@@ -19,7 +19,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathDigest } from '../store/digest.js';
-import { canonicalJson, sha256 } from '../engine/fingerprint.js';
+import { canonicalJson } from '../engine/canonical-json.js';
+import { sha256 } from '../store/digest.js';
 import type { DeclaredOutput } from './outputs.js';
 
 /** The fields of a pipeline's stage declaration that a command stage reads. */

@@ -4,7 +4,7 @@
  * asks here first; null means "a JavaScript kind, resolve it as usual".
  */
 import { resolve, dirname, isAbsolute } from 'node:path';
-import type { ResolvedKind } from '../engine/registry.js';
+import type { ResolvedKind } from '../engine/stage.js';
 import { commandKind } from './command-kind.js';
 import { parseCommandDecl, type CommandDecl } from './command-spec.js';
 import { moduleUrlWithSpec, siblingUrl } from './module-url.js';

@@ -3,7 +3,7 @@ import { fetchEntry } from '../../store/remote-sync.js';
 import type { Command } from '../command.js';
 import { wantsHelp } from '../command.js';
 import { formatDuration, parse, planOptions, planOptionsHelp, planOrReport, selectInstances, UsageError } from '../common.js';
-import { ancestors, descendants, restrict } from '../../engine/graph.js';
+import { ancestors, descendants, restrict } from '../../engine/select.js';
 import { ExitCode } from '../../engine/errors.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { execute, newRunId, type Outcome } from '../../engine/execute.js';
