@@ -8,8 +8,7 @@ import { readMetadata, tableToWeights, weightsToTable, type NamedArray } from '.
 import { normalizeObs } from './obs-norm.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { criticFromTable } from './critic.js';
-import { expectileValueLoss, tdLoss } from './losses.js';
-import { adamMismatch, chainMdp, referenceMlp, syntheticTransitions } from './fixtures.js';
+import { adamMismatch, chainMdp, referenceIqlStep, syntheticTransitions } from './fixtures.js';
 
 /** float64 MLP forward from exported weights: rows of x → outputs [n]. */
 function jsMlp(w: Map<string, NamedArray>, prefix: string, x: number[][]): number[] {
@@ -301,28 +300,8 @@ test('optimised IQL step equals an autograd + Adam reference step on each backen
         o.std.forEach((x, k) => assert.ok(Math.abs(x - sd[k]!) < 1e-6 * sd[k]!, `${label}: obs std ${x} vs ${sd[k]}`));
       } else assert.equal(meta['obsNorm'], null, label);
 
-      const names = [...w0.keys()].filter((k) => /^(q1|q2|v)\//.test(k));
-      const ref = tf.tidy(() => {
-        const T = (k: string) => tf.tensor(w0.get(k)!.values, w0.get(k)!.shape);
-        const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) => referenceMlp(x, get, prefix, arch);
-        const rows = Array.from(idx);
-        const pick = (a: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * d, i * d + d))), [rows.length, d]);
-        const pickObs = (a: Float32Array) =>
-          tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * 3, i * 3 + 3), (x, k) => (norm ? (x - mu[k]!) / sd[k]! : x))), [rows.length, 3]);
-        const s = pickObs(data.observations);
-        const sa = tf.concat([s, pick(data.actions, 2)], 1);
-        const s2 = pickObs(data.nextObservations);
-        const r = tf.tensor2d(rows.map((i) => data.rewards[i]!), [rows.length, 1]);
-        const mask = tf.tensor2d(rows.map((i) => 0.95 * (1 - data.terminals[i]!)), [rows.length, 1]);
-        const y = tf.add(r, tf.mul(mask, net(s2, T, 'v')));
-        const qt = tf.minimum(net(sa, T, 'target/q1'), net(sa, T, 'target/q2'));
-        const vars = names.map(T);
-        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-          const get = (n: string) => ps[names.indexOf(n)]!;
-          return tf.addN([tdLoss(net(sa, get, 'q1'), y), tdLoss(net(sa, get, 'q2'), y), expectileValueLoss(qt, net(s, get, 'v'), 0.7)]) as tf.Scalar;
-        })(vars);
-        return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
-      });
+      const ref = referenceIqlStep(data, w0, idx, { discount: 0.95, expectile: 0.7, arch, layers: 3, obsNorm: norm ? { mean: mu, std: sd } : null });
+      const names = ref.names;
       if (arch.layerNorm) assert.ok(names.includes('q1/l0/ln_scale') && names.includes('v/l1/ln_bias'), `${label}: LayerNorm parameters are trained`);
       assert.ok(Math.abs(m.q1Loss + m.q2Loss + m.vLoss - ref.loss) < 1e-5 * Math.max(1, ref.loss), `${label}: loss ${m.q1Loss + m.q2Loss + m.vLoss} vs ${ref.loss}`);
       const bad = adamMismatch(names, ref.grads, w0, w1, { t: 5, lr: 1e-3 }); // t: Adam step index of this update

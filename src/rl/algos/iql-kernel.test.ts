@@ -1,0 +1,178 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as arrow from 'apache-arrow';
+import { initBackend } from '../nn/backend.js';
+import { readMetadata, tableToWeights, type NamedArray } from '../nn/serialize.js';
+import { createIQL, type IQLConfig } from './iql.js';
+import { kernelStatus } from './iql-kernel.js';
+import { criticFromTable } from './critic.js';
+import { adamMismatch, referenceIqlStep, syntheticTransitions } from './fixtures.js';
+
+const st = kernelStatus();
+const skip = st.available ? false : `native IQL kernel not available: ${st.reason}`;
+
+const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+
+/** Largest |a − b| over every tensor of two exported states (same names). */
+function maxStateDiff(a: Map<string, NamedArray>, b: Map<string, NamedArray>, filter: (name: string) => boolean = () => true): { diff: number; at: string } {
+  let diff = 0;
+  let at = '';
+  for (const [k, x] of a) {
+    if (!filter(k)) continue;
+    const y = b.get(k)!.values;
+    x.values.forEach((v, i) => {
+      const d = Math.abs(v - y[i]!);
+      if (!(d <= diff)) {
+        diff = d;
+        at = `${k}[${i}]`;
+      }
+    });
+  }
+  return { diff, at };
+}
+
+/**
+ * The kernel's step against the same reference as iql.test.ts's step test: tfjs autograd of the
+ * plain losses over the exported weights, and the torch Adam formula in float64, within the same
+ * tolerances; for relu, mish, gelu, with and without LayerNorm, depth 1–3, normalised observations,
+ * and valueLr ≠ criticLr.
+ */
+test('kernel IQL step equals the autograd + Adam reference step (relu, mish, gelu, LayerNorm, depth 1–3, obs normalisation, two learning rates)', { skip }, async () => {
+  await initBackend('cpu'); // the reference's tfjs ops: deterministic float32
+  const data = syntheticTransitions(40, 3, 2, 6);
+  data.terminals[7] = 1;
+  const base: Partial<IQLConfig> = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3, compute: 'kernel' };
+  const variants: Array<Partial<IQLConfig>> = [
+    {},
+    { activation: 'mish', layerNorm: true },
+    { activation: 'relu', layerNorm: true },
+    { activation: 'gelu' },
+    { activation: 'mish' },
+    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
+    { normalizeObservations: true },
+    { hidden: [8] },
+    { hidden: [8], activation: 'gelu', layerNorm: true },
+    { hidden: [8, 6, 8], activation: 'mish', layerNorm: true },
+    { hidden: [8, 6, 8] },
+    { valueLr: 3e-3 },
+  ];
+  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
+  const mu = [0, 1, 2].map((k) => mean(col(k)));
+  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
+  const idx = Int32Array.from([7, 3, 3, 21, 39]);
+  for (const v of variants) {
+    const label = JSON.stringify(v);
+    const cfg = { ...base, ...v };
+    const arch = { activation: cfg.activation ?? 'relu', layerNorm: cfg.layerNorm ?? false };
+    const iql = createIQL(data, cfg, 5);
+    assert.equal(iql.compute, 'kernel');
+    iql.step(4); // target ≠ online, Adam t > 0
+    const w0 = tableToWeights(iql.exportState());
+    const m = iql.step(1, { indices: idx });
+    const w1 = tableToWeights(iql.exportState());
+    const ref = referenceIqlStep(data, w0, idx, {
+      discount: 0.95, expectile: 0.7, arch, layers: cfg.hidden!.length + 1, obsNorm: cfg.normalizeObservations ? { mean: mu, std: sd } : null,
+    });
+    assert.ok(Math.abs(m.q1Loss + m.q2Loss + m.vLoss - ref.loss) < 1e-5 * Math.max(1, ref.loss), `${label}: loss ${m.q1Loss + m.q2Loss + m.vLoss} vs ${ref.loss}`);
+    // t: Adam step index of this update; V at its own rate
+    const isV = ref.names.map((n) => n.startsWith('v/'));
+    const pick = <T>(a: T[], want: boolean) => a.filter((_, i) => isV[i] === want);
+    for (const [want, lr] of [[false, cfg.criticLr!], [true, cfg.valueLr!]] as const) {
+      const bad = adamMismatch(pick(ref.names, want), pick(ref.grads, want), w0, w1, { t: 5, lr });
+      assert.equal(bad, null, `${label}: ${bad}`);
+    }
+    // Polyak: θ' ← θ' + τ(θ − θ') with the updated online θ
+    for (const n of ref.names.filter((k) => !k.startsWith('v/'))) {
+      const t0 = w0.get(`target/${n}`)!.values;
+      const on = w1.get(n)!.values;
+      w1.get(`target/${n}`)!.values.forEach((x, i) => assert.ok(Math.abs(x - (t0[i]! + 0.05 * (on[i]! - t0[i]!))) < 1e-6, `${label}: target ${n}[${i}]`));
+    }
+    iql.dispose();
+  }
+  await initBackend('wasm');
+});
+
+/**
+ * Kernel vs the tfjs path on the default backend (tfjs-node where provisioned) over 50 steps from the
+ * same seed, hence the same init and minibatches: per-step metrics within 1e-4 relative, every
+ * weight, target and Adam moment within 2e-5 absolute (measured: ≤ 2e-6; float rounding differs:
+ * OpenBLAS vs Eigen GEMM blocking, fused multiply-adds, float64 metric sums).
+ */
+test('kernel and tfjs agree over 50 steps (relu 2×64, LayerNorm + mish 3×32)', { skip }, async () => {
+  const info = await initBackend();
+  const data = syntheticTransitions(2000, 4, 2, 1);
+  for (const v of [{ hidden: [64, 64] }, { hidden: [32, 32, 32], activation: 'mish' as const, layerNorm: true }]) {
+    const cfg: Partial<IQLConfig> = { ...v, batchSize: 32 };
+    const a = createIQL(data, { ...cfg, compute: 'tfjs' }, 3);
+    const b = createIQL(data, { ...cfg, compute: 'kernel' }, 3);
+    const label = `${info.name} ${JSON.stringify(v)}`;
+    for (const n of [1, 9, 40]) {
+      const ma = a.step(n);
+      const mb = b.step(n);
+      for (const [k, x] of Object.entries(ma)) {
+        const y = mb[k as keyof typeof mb];
+        assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(x)), `${label} after ${a.stepCount} steps, ${k}: tfjs ${x} kernel ${y}`);
+      }
+    }
+    const d = maxStateDiff(tableToWeights(a.exportState()), tableToWeights(b.exportState()));
+    assert.ok(d.diff < 2e-5, `${label}: state differs by ${d.diff} at ${d.at}`);
+    a.dispose();
+    b.dispose();
+  }
+});
+
+test('kernel: same seed twice → bit-identical states and metrics; resume is exact; state hands over between kernel and tfjs', { skip }, async () => {
+  await initBackend('wasm');
+  const data = syntheticTransitions(500, 3, 2, 2);
+  const cfg: Partial<IQLConfig> = { hidden: [16, 16], batchSize: 32, activation: 'gelu', layerNorm: true, normalizeObservations: true, compute: 'kernel' };
+  const a = createIQL(data, cfg, 3);
+  const b = createIQL(data, cfg, 3);
+  assert.deepEqual(a.step(7), b.step(7));
+  assert.deepEqual(a.step(13), b.step(13));
+  const wa = tableToWeights(a.exportState());
+  for (const [k, x] of tableToWeights(b.exportState())) assert.deepEqual(x.values, wa.get(k)!.values, k);
+
+  // Resume kernel → kernel: exact.
+  const ckpt = arrow.tableFromIPC(arrow.tableToIPC(a.exportState()));
+  const meta = readMetadata(ckpt);
+  assert.equal(meta['compute'], 'kernel');
+  assert.equal(meta['adamT'], 20);
+  const ma = a.step(6);
+  const c = createIQL(data, cfg, 999);
+  c.importState(ckpt);
+  assert.deepEqual(c.step(6), ma);
+
+  // Kernel checkpoint → tfjs, and tfjs checkpoint → kernel: the same state continues (to rounding).
+  const t = createIQL(data, { ...cfg, compute: 'tfjs' }, 999);
+  t.importState(ckpt);
+  const mt = t.step(6);
+  for (const [k, x] of Object.entries(ma)) assert.ok(Math.abs(x - mt[k as keyof typeof mt]) <= 1e-4 * Math.max(1, Math.abs(x)), `kernel→tfjs ${k}`);
+  assert.equal(readMetadata(t.exportState())['compute'], 'tfjs');
+  const k2 = createIQL(data, cfg, 1);
+  k2.importState(t.exportState());
+  const t2 = t.step(3);
+  const mk = k2.step(3);
+  for (const [k, x] of Object.entries(t2)) assert.ok(Math.abs(x - mk[k as keyof typeof mk]) <= 1e-4 * Math.max(1, Math.abs(x)), `tfjs→kernel ${k}`);
+
+  // The exported critic records the path and rebuilds to the same values as critic().
+  const table = arrow.tableFromIPC(arrow.tableToIPC(a.exportCritic()));
+  assert.equal(readMetadata(table)['compute'], 'kernel');
+  const c0 = a.critic();
+  const c1 = criticFromTable(table);
+  const obs = data.observations.subarray(0, 30);
+  const act = data.actions.subarray(0, 20);
+  assert.deepEqual(c1.evaluate(obs, act, 10), c0.evaluate(obs, act, 10));
+  // critic() is a snapshot: later steps do not move it.
+  const before = c0.evaluate(obs, act, 10);
+  a.step(2);
+  assert.deepEqual(c0.evaluate(obs, act, 10), before);
+  for (const x of [a, b, c, t, k2, c0, c1]) x.dispose();
+});
+
+test('kernel: bad minibatch indices are rejected', { skip }, () => {
+  const data = syntheticTransitions(50, 3, 2, 2);
+  const iql = createIQL(data, { hidden: [8], batchSize: 4, compute: 'kernel' }, 0);
+  assert.throws(() => iql.step(1, { indices: Int32Array.from([0, 1, 2, 50]) }), /index out of range/);
+  assert.throws(() => iql.step(1, { indices: Int32Array.from([0, -1, 2, 3]) }), /index out of range/);
+  iql.dispose();
+});
