@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as arrow from 'apache-arrow';
 import { initBackend } from '../nn/backend.js';
 import { readMetadata, tableToWeights, type NamedArray } from '../nn/serialize.js';
@@ -175,4 +176,30 @@ test('kernel: bad minibatch indices are rejected', { skip }, () => {
   assert.throws(() => iql.step(1, { indices: Int32Array.from([0, 1, 2, 50]) }), /index out of range/);
   assert.throws(() => iql.step(1, { indices: Int32Array.from([0, -1, 2, 3]) }), /index out of range/);
   iql.dispose();
+});
+
+test('without the kernel (IQLP_KERNEL=off): auto runs on tfjs and says why once; kernel throws with the reason', async () => {
+  const script = `
+    const { createIQL } = await import(${JSON.stringify(new URL('./iql.js', import.meta.url).href)});
+    const { syntheticTransitions } = await import(${JSON.stringify(new URL('./fixtures.js', import.meta.url).href)});
+    const data = syntheticTransitions(50, 3, 2, 2);
+    const a = createIQL(data, { hidden: [8], batchSize: 4, compute: 'auto' }, 0);
+    const b = createIQL(data, { hidden: [8], batchSize: 4, compute: 'auto' }, 0);
+    let err = '';
+    try { createIQL(data, { hidden: [8], batchSize: 4, compute: 'kernel' }, 0); } catch (e) { err = e.message; }
+    console.log(JSON.stringify({ a: a.compute, b: b.compute, err }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, IQLP_KERNEL: 'off' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), {
+    a: 'tfjs',
+    b: 'tfjs',
+    err: "IQL compute 'kernel': the native kernel is unavailable (disabled by IQLP_KERNEL=off)",
+  });
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('native IQL critic kernel unavailable'));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0]!, /disabled by IQLP_KERNEL=off.*runs on tfjs/);
 });

@@ -77,13 +77,18 @@ export function kernelStatus(): KernelStatus {
   }
 }
 
+/** Why compute 'auto' runs the step on tfjs. */
+export function kernelFallbackMessage(): string {
+  return `native IQL critic kernel unavailable (${kernelStatus().reason}); the IQL step runs on tfjs`;
+}
+
 let warned = false;
 
 /** Says once per process why the kernel is not used (compute: auto falling back to tfjs). */
-export function warnKernelFallback(log: (msg: string) => void = (m) => console.warn(m)): void {
+export function warnKernelFallback(): void {
   if (warned) return;
   warned = true;
-  log(`[iql] native critic kernel unavailable (${kernelStatus().reason}); the IQL step runs on tfjs`);
+  console.warn(`[iql] ${kernelFallbackMessage()}`);
 }
 
 const ACT_CODE: Record<Activation, number> = { relu: 0, mish: 1, gelu: 2 };

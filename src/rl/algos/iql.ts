@@ -48,7 +48,7 @@ import {
 import { Critic, criticMetadata, qSizes, vSizes, type CriticSpec } from './critic.js';
 import { expectileValueLossGrad, tdLossGrad } from './losses.js';
 import { computeObsNorm, normalizeObs, obsNormFromMetadata, sameObsNorm } from './obs-norm.js';
-import { createIqlKernel, kernelStatus, warnKernelFallback } from './iql-kernel.js';
+import { createIqlKernel, kernelFallbackMessage, kernelStatus, warnKernelFallback } from './iql-kernel.js';
 
 /** Where the step runs: tfjs ops on the active backend, the native kernel, or the kernel when built. */
 export type IQLCompute = 'auto' | 'tfjs' | 'kernel';
@@ -461,13 +461,17 @@ interface IQLFlatState {
   t: number;
 }
 
-/** 'auto' → the kernel when it loads, else tfjs (saying why once); 'kernel' without one throws. */
-export function resolveCompute(c: IQLCompute): 'tfjs' | 'kernel' {
+/**
+ * 'auto' → the kernel when it loads, else tfjs, saying why through `say` (default: a warning, once
+ * per process); 'kernel' without one throws.
+ */
+export function resolveCompute(c: IQLCompute, say?: (msg: string) => void): 'tfjs' | 'kernel' {
   if (c === 'tfjs') return 'tfjs';
   const st = kernelStatus();
   if (st.available) return 'kernel';
   if (c === 'kernel') throw new Error(`IQL compute 'kernel': the native kernel is unavailable (${st.reason})`);
-  warnKernelFallback();
+  if (say) say(kernelFallbackMessage());
+  else warnKernelFallback();
   return 'tfjs';
 }
 
