@@ -33,11 +33,13 @@ NODE_INC="$(dirname "$(dirname "$(command -v node)")")/include/node"
 [ -f "$NODE_INC/node_api.h" ] || NODE_INC=/usr/include/node
 [ -f "$NODE_INC/node_api.h" ] || fail "node_api.h not found (looked in <node prefix>/include/node and /usr/include/node)"
 
-# AVX2 + FMA code for the elementwise passes where the CPU has them (OpenBLAS picks its own GEMM
+# AVX2 + FMA code for the elementwise passes where the CPU has them; -fopenmp-simd for the LayerNorm
+# row sums (fixed order: still deterministic), -fno-math-errno -fno-trapping-math so that loops with
+# sqrt, min/max vectorise (neither changes a result). (OpenBLAS picks its own GEMM
 # kernels at run time for the CPU it runs on).
 MARCH=""
 if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then MARCH="-march=x86-64-v3"; fi
-CXXFLAGS="-std=c++17 -O3 $MARCH -fPIC -shared -Wall -Wextra -Wno-unused-parameter"
+CXXFLAGS="-std=c++17 -O3 $MARCH -fopenmp-simd -fno-math-errno -fno-trapping-math -fPIC -shared -Wall -Wextra -Wno-unused-parameter"
 STAMP="$( { cat "$SRC" "${BASH_SOURCE[0]}"; echo "$OPENBLAS_VERSION $CXXFLAGS $(node -p 'process.versions.modules + " " + process.versions.napi')"; } | sha256sum | cut -c1-32)"
 
 if [ "${FORCE:-0}" != 1 ] && [ -f "$OUT/iql_kernel.node" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ]; then
