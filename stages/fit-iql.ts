@@ -29,7 +29,8 @@ const stage: StageKind<FitIqlParams> = {
     // 'auto' resolved here so that this stage's log says why when it falls back to tfjs.
     const compute = resolveCompute(iqlConfigOf(p).compute!, (m) => ctx.log(m));
     const iql = createIQL(data, { ...iqlConfigOf(p), compute }, ctx.seed);
-    ctx.record('compute', iql.compute === 'kernel' ? { path: 'kernel', blas: kernelStatus().blas } : { path: 'tfjs' });
+    // The kernel's C++ source is outside the code identity (it follows JS imports): its build stamp is recorded instead.
+    ctx.record('compute', iql.compute === 'kernel' ? { path: 'kernel', blas: kernelStatus().blas, build: kernelStatus().build } : { path: 'tfjs' });
     ctx.log(`IQL step: ${iql.compute === 'kernel' ? `native kernel (${kernelStatus().blas})` : 'tfjs'}`);
     try {
       const t0 = Date.now();

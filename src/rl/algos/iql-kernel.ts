@@ -41,6 +41,8 @@ export interface KernelStatus {
   path?: string;
   /** OpenBLAS core and build configuration. */
   blas?: string;
+  /** scripts/build-kernel.sh's stamp of the build (a digest of the kernel's source, the script and the flags). */
+  build?: string;
 }
 
 let status: KernelStatus | null = null;
@@ -70,8 +72,12 @@ export function kernelStatus(): KernelStatus {
     });
   }
   try {
+    // OpenBLAS sizes its thread pool from this at load (the addon also sets one thread at init).
+    process.env['OPENBLAS_NUM_THREADS'] ??= '1';
     binding = createRequire(import.meta.url)(path) as Binding;
-    return (status = { available: true, path, blas: binding.info() });
+    const stampFile = join(dirname(path), '.stamp');
+    const build = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : undefined;
+    return (status = { available: true, path, blas: binding.info(), ...(build ? { build } : {}) });
   } catch (e) {
     return (status = { available: false, path, reason: `does not load: ${(e as Error).message.split('\n')[0]}` });
   }
