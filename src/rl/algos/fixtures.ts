@@ -140,6 +140,33 @@ export function adamMismatch(
 }
 
 /**
+ * The case of the IQL step tests (iql.test.ts on each backend, iql-kernel.test.ts): 40 transitions
+ * (obs 3, act 2) with a terminal at a row of the minibatch `idx` (which repeats a row), a small
+ * [8, 8] net with target ≠ online rates, the architecture variants every path must match, and the
+ * observation statistics the reference computes itself in float64 (population std + 1e-3, as CORL's
+ * compute_mean_std). `base` is a Partial<IQLConfig>.
+ */
+export function iqlStepCase() {
+  const data = syntheticTransitions(40, 3, 2, 6);
+  data.terminals[7] = 1;
+  const base = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3 };
+  const variants: Array<{ activation?: 'relu' | 'mish' | 'gelu'; layerNorm?: boolean; normalizeObservations?: boolean }> = [
+    {},
+    { activation: 'mish', layerNorm: true },
+    { activation: 'relu', layerNorm: true },
+    { activation: 'gelu' },
+    { activation: 'mish' },
+    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
+    { normalizeObservations: true },
+  ];
+  const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
+  const mu = [0, 1, 2].map((k) => mean(col(k)));
+  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
+  return { data, base, variants, obsStats: { mean: mu, std: sd }, idx: Int32Array.from([7, 3, 3, 21, 39]) };
+}
+
+/**
  * The reference for the IQL step tests (iql.test.ts, iql-kernel.test.ts): tfjs autograd of the plain
  * losses L_Q1 + L_Q2 + L_V (losses.ts) over per-tensor weights read from the state exported before
  * the step (w0), on minibatch rows idx, with rewards as stored (no transform). `obsNorm`: the

@@ -7,12 +7,10 @@ import { readMetadata, tableToWeights, type NamedArray } from '../nn/serialize.j
 import { createIQL, type IQLConfig } from './iql.js';
 import { kernelStatus } from './iql-kernel.js';
 import { criticFromTable } from './critic.js';
-import { adamMismatch, referenceIqlStep, syntheticTransitions } from './fixtures.js';
+import { adamMismatch, iqlStepCase, referenceIqlStep, syntheticTransitions } from './fixtures.js';
 
 const st = kernelStatus();
 const skip = st.available ? false : `native IQL kernel not available: ${st.reason}`;
-
-const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
 
 /** Largest |a − b| over every tensor of two exported states (same names). */
 function maxStateDiff(a: Map<string, NamedArray>, b: Map<string, NamedArray>, filter: (name: string) => boolean = () => true): { diff: number; at: string } {
@@ -40,27 +38,17 @@ function maxStateDiff(a: Map<string, NamedArray>, b: Map<string, NamedArray>, fi
  */
 test('kernel IQL step equals the autograd + Adam reference step (relu, mish, gelu, LayerNorm, depth 1–3, obs normalisation, two learning rates)', { skip }, async () => {
   await initBackend('cpu'); // the reference's tfjs ops: deterministic float32
-  const data = syntheticTransitions(40, 3, 2, 6);
-  data.terminals[7] = 1;
-  const base: Partial<IQLConfig> = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3, compute: 'kernel' };
+  const c = iqlStepCase();
+  const { data, idx } = c;
+  const base: Partial<IQLConfig> = { ...c.base, compute: 'kernel' };
   const variants: Array<Partial<IQLConfig>> = [
-    {},
-    { activation: 'mish', layerNorm: true },
-    { activation: 'relu', layerNorm: true },
-    { activation: 'gelu' },
-    { activation: 'mish' },
-    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
-    { normalizeObservations: true },
+    ...c.variants,
     { hidden: [8] },
     { hidden: [8], activation: 'gelu', layerNorm: true },
     { hidden: [8, 6, 8], activation: 'mish', layerNorm: true },
     { hidden: [8, 6, 8] },
     { valueLr: 3e-3 },
   ];
-  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
-  const mu = [0, 1, 2].map((k) => mean(col(k)));
-  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
-  const idx = Int32Array.from([7, 3, 3, 21, 39]);
   for (const v of variants) {
     const label = JSON.stringify(v);
     const cfg = { ...base, ...v };
@@ -72,7 +60,7 @@ test('kernel IQL step equals the autograd + Adam reference step (relu, mish, gel
     const m = iql.step(1, { indices: idx });
     const w1 = tableToWeights(iql.exportState());
     const ref = referenceIqlStep(data, w0, idx, {
-      discount: 0.95, expectile: 0.7, arch, layers: cfg.hidden!.length + 1, obsNorm: cfg.normalizeObservations ? { mean: mu, std: sd } : null,
+      discount: 0.95, expectile: 0.7, arch, layers: cfg.hidden!.length + 1, obsNorm: cfg.normalizeObservations ? c.obsStats : null,
     });
     assert.ok(Math.abs(m.q1Loss + m.q2Loss + m.vLoss - ref.loss) < 1e-5 * Math.max(1, ref.loss), `${label}: loss ${m.q1Loss + m.q2Loss + m.vLoss} vs ${ref.loss}`);
     // t: Adam step index of this update; V at its own rate

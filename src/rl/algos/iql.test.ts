@@ -8,7 +8,7 @@ import { readMetadata, tableToWeights, weightsToTable, type NamedArray } from '.
 import { normalizeObs } from './obs-norm.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { criticFromTable } from './critic.js';
-import { adamMismatch, chainMdp, referenceIqlStep, syntheticTransitions } from './fixtures.js';
+import { adamMismatch, chainMdp, iqlStepCase, referenceIqlStep, syntheticTransitions } from './fixtures.js';
 
 /** float64 MLP forward from exported weights: rows of x → outputs [n]. */
 function jsMlp(w: Map<string, NamedArray>, prefix: string, x: number[][]): number[] {
@@ -258,23 +258,8 @@ test('cpu and wasm backends give the same IQL steps', async () => {
  * statistics the reference computes itself: population std + 1e-3, as CORL's compute_mean_std).
  */
 test('optimised IQL step equals an autograd + Adam reference step on each backend (relu, LayerNorm, mish, gelu, obs normalisation)', async () => {
-  const data = syntheticTransitions(40, 3, 2, 6);
-  data.terminals[7] = 1;
-  const base: Partial<IQLConfig> = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3 };
-  const variants: Array<Partial<IQLConfig>> = [
-    {},
-    { activation: 'mish', layerNorm: true },
-    { activation: 'relu', layerNorm: true },
-    { activation: 'gelu' },
-    { activation: 'mish' },
-    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
-    { normalizeObservations: true },
-  ];
-  // Reference statistics, float64: mean and population std + 1e-3 of each observation dim.
-  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
-  const mu = [0, 1, 2].map((k) => mean(col(k)));
-  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
-  const idx = Int32Array.from([7, 3, 3, 21, 39]);
+  const { data, base, variants, obsStats, idx } = iqlStepCase();
+  const { mean: mu, std: sd } = obsStats;
   const seen = new Set<string>();
   for (const pref of ['cpu', 'wasm', 'node'] as const) {
     const info = await initBackend(pref);
@@ -282,7 +267,7 @@ test('optimised IQL step equals an autograd + Adam reference step on each backen
     seen.add(info.name);
     for (const v of variants) {
       const label = `${info.name} ${JSON.stringify(v)}`;
-      const cfg = { ...base, ...v };
+      const cfg: Partial<IQLConfig> = { ...base, ...v };
       const arch = { activation: cfg.activation ?? 'relu', layerNorm: cfg.layerNorm ?? false };
       const iql = createIQL(data, cfg, 5);
       iql.step(4); // target ≠ online, Adam t > 0
