@@ -436,7 +436,22 @@ napi_value prop(napi_env env, napi_value obj, const char* name) {
   return v;
 }
 
-void finalizeKernel(napi_env, void* data, void*) { delete static_cast<Kernel*>(data); }
+// The JS handle: an external holding the kernel until dispose() or garbage collection.
+struct Holder {
+  Kernel* k;
+};
+
+void finalizeKernel(napi_env, void* data, void*) {
+  auto h = static_cast<Holder*>(data);
+  delete h->k;
+  delete h;
+}
+
+Holder* holderOf(napi_env env, napi_value v) {
+  void* d = nullptr;
+  if (napi_get_value_external(env, v, &d) != napi_ok || !d) return nullptr;
+  return static_cast<Holder*>(d);
+}
 
 // create({ ints: Int32Array, floats: Float64Array, layout: Float64Array, obsAct, obs, nextObs, reward, mask })
 //   ints   = [obsDim, actDim, B, activation (0 relu, 1 mish, 2 gelu), layerNorm, nQSizes, ...qSizes]
@@ -536,7 +551,12 @@ napi_value Create(napi_env env, napi_callback_info info) {
   allocPass(k->pq2, c.qSizes, B, c);
   allocPass(k->pv, vSizes, 2 * B, c);
   napi_value ext;
-  NAPI_CALL(env, napi_create_external(env, k, finalizeKernel, nullptr, &ext));
+  auto h = new Holder{k};
+  if (napi_create_external(env, h, finalizeKernel, nullptr, &ext) != napi_ok) {
+    delete k;
+    delete h;
+    return throwError(env, "cannot create the kernel handle");
+  }
   return ext;
 }
 
@@ -547,8 +567,10 @@ napi_value Step(napi_env env, napi_callback_info info) {
   napi_value a[8];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
   if (argc < 8) return throwError(env, "step(kernel, indices, n, theta, m, v, target, adamT)");
-  Kernel* k;
-  NAPI_CALL(env, napi_get_value_external(env, a[0], reinterpret_cast<void**>(&k)));
+  Holder* h = holderOf(env, a[0]);
+  if (!h) return throwError(env, "step: not a kernel handle");
+  if (!h->k) return throwError(env, "step: the kernel was disposed");
+  Kernel* k = h->k;
   int32_t* idx;
   size_t nidx;
   if (!typedArray(env, a[1], napi_int32_array, &idx, &nidx)) return throwError(env, "indices must be an Int32Array");
@@ -583,7 +605,19 @@ napi_value Step(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// info() → { blas: corename + config }
+// dispose(kernel): frees the dataset copy and the scratch buffers now (not at garbage collection).
+napi_value Dispose(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &a, nullptr, nullptr));
+  Holder* h = argc == 1 ? holderOf(env, a) : nullptr;
+  if (!h) return throwError(env, "dispose: not a kernel handle");
+  delete h->k;
+  h->k = nullptr;
+  return nullptr;
+}
+
+// info() → OpenBLAS core name and build configuration
 napi_value Info(napi_env env, napi_callback_info) {
   std::string s = std::string(BLAS_CORENAME()) + " | " + BLAS_CONFIG();
   napi_value v;
@@ -598,8 +632,9 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"create", nullptr, Create, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dispose", nullptr, Dispose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  if (napi_define_properties(env, exports, 3, props) != napi_ok) return nullptr;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok) return nullptr;
   return exports;
 }

@@ -158,12 +158,13 @@ test('kernel: same seed twice → bit-identical states and metrics; resume is ex
   for (const x of [a, b, c, t, k2, c0, c1]) x.dispose();
 });
 
-test('kernel: bad minibatch indices are rejected', { skip }, () => {
+test('kernel: bad minibatch indices are rejected; no steps after dispose', { skip }, () => {
   const data = syntheticTransitions(50, 3, 2, 2);
   const iql = createIQL(data, { hidden: [8], batchSize: 4, compute: 'kernel' }, 0);
   assert.throws(() => iql.step(1, { indices: Int32Array.from([0, 1, 2, 50]) }), /index out of range/);
   assert.throws(() => iql.step(1, { indices: Int32Array.from([0, -1, 2, 3]) }), /index out of range/);
   iql.dispose();
+  assert.throws(() => iql.step(1), /disposed/);
 });
 
 test('without the kernel (IQLP_KERNEL=off): auto runs on tfjs and says why once; kernel throws with the reason', async () => {

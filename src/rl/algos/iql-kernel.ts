@@ -31,6 +31,7 @@ interface Binding {
     mask: Float32Array;
   }): unknown;
   step(k: unknown, idx: Int32Array, n: number, theta: Float32Array, m: Float32Array, v: Float32Array, target: Float32Array, adamT: number): Float64Array;
+  dispose(k: unknown): void;
   info(): string;
 }
 
@@ -136,6 +137,8 @@ export interface KernelData {
 export interface IqlKernel {
   /** n steps on rows idx (n·batchSize); returns [q1Loss, q2Loss, vLoss, meanQ, meanV, advMean, advStd] means and advMax. */
   step(idx: Int32Array, n: number, state: { theta: Float32Array; m: Float32Array; v: Float32Array; target: Float32Array }, adamT: number): Float64Array;
+  /** Frees the dataset copy and scratch now; step() throws afterwards. */
+  dispose(): void;
 }
 
 export function createIqlKernel(spec: KernelSpec, data: KernelData): IqlKernel {
@@ -158,5 +161,6 @@ export function createIqlKernel(spec: KernelSpec, data: KernelData): IqlKernel {
   });
   return {
     step: (idx, n, s, adamT) => b.step(handle, idx, n, s.theta, s.m, s.v, s.target, adamT),
+    dispose: () => b.dispose(handle),
   };
 }

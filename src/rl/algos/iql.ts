@@ -334,7 +334,7 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
       },
       // Copies: on the cpu backend a tensor may alias the array (and its slices, their parent).
       tensors: () => ({ theta: tf.tensor1d(s.theta.slice()), target: tf.tensor1d(s.target.slice()) }),
-      dispose() {},
+      dispose: () => kernel.dispose(),
     };
   }
 
