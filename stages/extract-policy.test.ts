@@ -19,6 +19,7 @@ import { criticFromTable } from '../src/rl/algos/critic.js';
 import { syntheticTransitions } from '../src/rl/algos/fixtures.js';
 import { computeObsNorm } from '../src/rl/algos/obs-norm.js';
 import { policyFromTable } from '../src/rl/algos/policy.js';
+import { kernelStatus } from '../src/rl/algos/iql-kernel.js';
 
 /** Runs a stage kind with its schema defaults (seed 1); inputs are in-memory tables. */
 async function run(
@@ -36,7 +37,9 @@ test('stage defaults are today\'s networks and objective: relu, no LayerNorm, ra
   assert.deepEqual([iql['hidden'], iql['activation'], iql['layer_norm'], iql['normalize_observations']], [[256, 256], 'relu', false, false]);
   const ex = withDefaults(extractPolicy, { method: 'ddpg' });
   assert.deepEqual([ex['activation'], ex['layer_norm'], ex['q_normalize'], ex['bc_alpha']], ['relu', false, false, 0]);
+  assert.equal(iql['compute'], 'auto');
   const validate = paramsValidator(fitIql);
+  assert.equal(validate({ compute: 'gpu' }), false);
   assert.equal(validate({ activation: 'tanh' }), false);
   assert.equal(validate({ layer_norm: 1 }), false);
 });
@@ -53,6 +56,10 @@ test('fit-iql → extract-policy with LayerNorm, mish/gelu, normalised observati
   assert.deepEqual((cm['obsNorm'] as { mean: number[] }).mean, Array.from(expected.mean));
   const critic = criticFromTable(criticTable);
   assert.deepEqual(critic.arch, { activation: 'mish', layerNorm: true });
+  // compute: auto → the native kernel where it is built; the critic says which path trained it.
+  assert.equal(cm['compute'], kernelStatus().available ? 'kernel' : 'tfjs');
+  const onTfjs = await run(fitIql, { ...tiny, steps: 20, activation: 'mish', layer_norm: true, normalize_observations: true, compute: 'tfjs' }, { dataset });
+  assert.equal(readMetadata(onTfjs.outputs['critic'] as Table)['compute'], 'tfjs');
 
   const ex = await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 20, activation: 'gelu', layer_norm: true, q_normalize: true, bc_alpha: 0.2 }, { dataset, critic: criticTable });
   const policyTable = ex.outputs['policy'] as Table;

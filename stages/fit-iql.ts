@@ -20,12 +20,18 @@ const stage: StageKind<FitIqlParams> = {
     // The backend is chosen before any model code runs so the choice holds for the whole stage.
     await (await import('./lib/backend.js')).useBackend(ctx, p.backend);
     const { tableToTransitions, datasetMetadata } = await import('../src/rl/data/dataset.js');
-    const { createIQL } = await import('../src/rl/algos/iql.js');
+    const { createIQL, resolveCompute } = await import('../src/rl/algos/iql.js');
+    const { kernelStatus } = await import('../src/rl/algos/iql-kernel.js');
     const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
     const table = await (ctx.inputs['dataset'] as InputArtifact).table();
     const data = tableToTransitions(table);
     const meta = datasetMetadata(table);
-    const iql = createIQL(data, iqlConfigOf(p), ctx.seed);
+    // 'auto' resolved here so that this stage's log says why when it falls back to tfjs.
+    const compute = resolveCompute(iqlConfigOf(p).compute!, (m) => ctx.log(m));
+    const iql = createIQL(data, { ...iqlConfigOf(p), compute }, ctx.seed);
+    // The kernel's C++ source is outside the code identity (it follows JS imports): its build stamp is recorded instead.
+    ctx.record('compute', iql.compute === 'kernel' ? { path: 'kernel', blas: kernelStatus().blas, build: kernelStatus().build } : { path: 'tfjs' });
+    ctx.log(`IQL step: ${iql.compute === 'kernel' ? `native kernel (${kernelStatus().blas})` : 'tfjs'}`);
     try {
       const t0 = Date.now();
       const result = await trainLoop(ctx, {

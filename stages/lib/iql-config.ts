@@ -11,5 +11,7 @@ export function iqlConfigOf(p: FitIqlParams): Partial<IQLConfig> {
     hidden: p.hidden, activation: p.activation, layerNorm: p.layer_norm, normalizeObservations: p.normalize_observations,
     batchSize: p.batch_size, discount: p.discount, targetTau: p.target_tau, expectile: p.expectile,
     criticLr: p.critic_lr, valueLr: p.value_lr, rewardTransform: p.reward_transform,
+    // absent in parameters recorded before the option existed: those critics were trained on tfjs
+    compute: p.compute ?? 'tfjs',
   };
 }

@@ -26,6 +26,7 @@ export const fitIqlSchema = {
     log_every: { type: 'integer', minimum: 1, default: 1000, description: 'Steps between logged (averaged) metrics.' },
     checkpoint_every: { type: 'integer', minimum: 1, default: 10000, description: 'Steps between checkpoints (resume points).' },
     backend: backendParam,
+    compute: { enum: ['auto', 'tfjs', 'kernel'], default: 'auto', description: "Where the IQL step runs. kernel: the native critic kernel (native/iql-kernel, built by scripts/build-kernel.sh: the whole step in one call, GEMMs on OpenBLAS, one thread); tfjs: tfjs ops on `backend`; auto: the kernel when it is built, else tfjs (the log says why). The two agree to float rounding, not bit for bit: the path used is recorded in the manifest (`compute`) and in the critic's and checkpoints' metadata; set it explicitly to make it part of the cache key. Checkpoints of either path resume on the other." },
   },
 } as const satisfies JSONSchema;
 

@@ -7,6 +7,7 @@ import type { NamedArray } from '../nn/serialize.js';
 import { mlpNames, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
 import { referenceMlp as referenceMlpOfList } from '../nn/reference-mlp.js';
 import type { Transitions } from './common.js';
+import { expectileValueLoss, tdLoss } from './losses.js';
 
 /** Random transitions of the given sizes (speed benchmarks): episodes of 300 steps. */
 export function syntheticTransitions(size: number, obsDim: number, actDim: number, seed = 0): Transitions {
@@ -100,11 +101,10 @@ export function bimodalBandit(size: number, opts: { rLow?: number; rHigh?: numbe
 // References for the tests of the tape-free training steps
 
 /**
- * A 2-hidden-layer MLP (`arch`: activation, LayerNorm) written with plain tfjs ops (autograd
+ * An MLP of `layers` linear layers (default 3: two hidden; `arch`: activation, LayerNorm) written with plain tfjs ops (autograd
  * differentiates it), its parameters fetched by name: `${prefix}/l0/W`, ...
  */
-export function referenceMlp(x: tf.Tensor, get: (name: string) => tf.Tensor, prefix: string, arch: MlpArch = PLAIN_RELU): tf.Tensor {
-  const layers = 3;
+export function referenceMlp(x: tf.Tensor, get: (name: string) => tf.Tensor, prefix: string, arch: MlpArch = PLAIN_RELU, layers = 3): tf.Tensor {
   const names = mlpNames(new Array<number>(layers + 1).fill(1), arch);
   return referenceMlpOfList(x, names.map((n) => get(`${prefix}/${n}`)), layers, arch);
 }
@@ -137,4 +137,69 @@ export function adamMismatch(
     }
   }
   return null;
+}
+
+/**
+ * The case of the IQL step tests (iql.test.ts on each backend, iql-kernel.test.ts): 40 transitions
+ * (obs 3, act 2) with a terminal at a row of the minibatch `idx` (which repeats a row), a small
+ * [8, 8] net with target ≠ online rates, the architecture variants every path must match, and the
+ * observation statistics the reference computes itself in float64 (population std + 1e-3, as CORL's
+ * compute_mean_std). `base` is a Partial<IQLConfig>.
+ */
+export function iqlStepCase() {
+  const data = syntheticTransitions(40, 3, 2, 6);
+  data.terminals[7] = 1;
+  const base = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3 };
+  const variants: Array<{ activation?: 'relu' | 'mish' | 'gelu'; layerNorm?: boolean; normalizeObservations?: boolean }> = [
+    {},
+    { activation: 'mish', layerNorm: true },
+    { activation: 'relu', layerNorm: true },
+    { activation: 'gelu' },
+    { activation: 'mish' },
+    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
+    { normalizeObservations: true },
+  ];
+  const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
+  const mu = [0, 1, 2].map((k) => mean(col(k)));
+  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
+  return { data, base, variants, obsStats: { mean: mu, std: sd }, idx: Int32Array.from([7, 3, 3, 21, 39]) };
+}
+
+/**
+ * The reference for the IQL step tests (iql.test.ts, iql-kernel.test.ts): tfjs autograd of the plain
+ * losses L_Q1 + L_Q2 + L_V (losses.ts) over per-tensor weights read from the state exported before
+ * the step (w0), on minibatch rows idx, with rewards as stored (no transform). `obsNorm`: the
+ * reference's own statistics (float64) to standardise observations with. Returns the online
+ * parameters' names (q1/…, q2/…, v/…), their gradients and the total loss.
+ */
+export function referenceIqlStep(
+  data: Transitions,
+  w0: Map<string, NamedArray>,
+  idx: Int32Array,
+  opts: { discount: number; expectile: number; arch: MlpArch; layers: number; obsNorm?: { mean: number[]; std: number[] } | null },
+): { names: string[]; grads: Float32Array[]; loss: number } {
+  const { obsDim: od, actDim: ad } = data;
+  const norm = opts.obsNorm ?? null;
+  const names = [...w0.keys()].filter((k) => /^(q1|q2|v)\//.test(k));
+  return tf.tidy(() => {
+    const T = (k: string) => tf.tensor(w0.get(k)!.values, w0.get(k)!.shape);
+    const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) => referenceMlp(x, get, prefix, opts.arch, opts.layers);
+    const rows = Array.from(idx);
+    const pick = (a: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * d, i * d + d))), [rows.length, d]);
+    const pickObs = (a: Float32Array) =>
+      tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * od, i * od + od), (x, k) => (norm ? (x - norm.mean[k]!) / norm.std[k]! : x))), [rows.length, od]);
+    const s = pickObs(data.observations);
+    const sa = tf.concat([s, pick(data.actions, ad)], 1);
+    const s2 = pickObs(data.nextObservations);
+    const r = tf.tensor2d(rows.map((i) => data.rewards[i]!), [rows.length, 1]);
+    const mask = tf.tensor2d(rows.map((i) => opts.discount * (1 - data.terminals[i]!)), [rows.length, 1]);
+    const y = tf.add(r, tf.mul(mask, net(s2, T, 'v')));
+    const qt = tf.minimum(net(sa, T, 'target/q1'), net(sa, T, 'target/q2'));
+    const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+      const get = (n: string) => ps[names.indexOf(n)]!;
+      return tf.addN([tdLoss(net(sa, get, 'q1'), y), tdLoss(net(sa, get, 'q2'), y), expectileValueLoss(qt, net(s, get, 'v'), opts.expectile)]) as tf.Scalar;
+    })(names.map(T));
+    return { names, loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
+  });
 }

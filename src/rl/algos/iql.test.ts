@@ -8,8 +8,7 @@ import { readMetadata, tableToWeights, weightsToTable, type NamedArray } from '.
 import { normalizeObs } from './obs-norm.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { criticFromTable } from './critic.js';
-import { expectileValueLoss, tdLoss } from './losses.js';
-import { adamMismatch, chainMdp, referenceMlp, syntheticTransitions } from './fixtures.js';
+import { adamMismatch, chainMdp, iqlStepCase, referenceIqlStep, syntheticTransitions } from './fixtures.js';
 
 /** float64 MLP forward from exported weights: rows of x → outputs [n]. */
 function jsMlp(w: Map<string, NamedArray>, prefix: string, x: number[][]): number[] {
@@ -259,23 +258,8 @@ test('cpu and wasm backends give the same IQL steps', async () => {
  * statistics the reference computes itself: population std + 1e-3, as CORL's compute_mean_std).
  */
 test('optimised IQL step equals an autograd + Adam reference step on each backend (relu, LayerNorm, mish, gelu, obs normalisation)', async () => {
-  const data = syntheticTransitions(40, 3, 2, 6);
-  data.terminals[7] = 1;
-  const base: Partial<IQLConfig> = { hidden: [8, 8], batchSize: 5, discount: 0.95, expectile: 0.7, targetTau: 0.05, criticLr: 1e-3, valueLr: 1e-3 };
-  const variants: Array<Partial<IQLConfig>> = [
-    {},
-    { activation: 'mish', layerNorm: true },
-    { activation: 'relu', layerNorm: true },
-    { activation: 'gelu' },
-    { activation: 'mish' },
-    { activation: 'gelu', layerNorm: true, normalizeObservations: true },
-    { normalizeObservations: true },
-  ];
-  // Reference statistics, float64: mean and population std + 1e-3 of each observation dim.
-  const col = (k: number) => Array.from({ length: 40 }, (_, i) => data.observations[i * 3 + k]!);
-  const mu = [0, 1, 2].map((k) => mean(col(k)));
-  const sd = [0, 1, 2].map((k) => Math.sqrt(mean(col(k).map((x) => (x - mu[k]!) ** 2))) + 1e-3);
-  const idx = Int32Array.from([7, 3, 3, 21, 39]);
+  const { data, base, variants, obsStats, idx } = iqlStepCase();
+  const { mean: mu, std: sd } = obsStats;
   const seen = new Set<string>();
   for (const pref of ['cpu', 'wasm', 'node'] as const) {
     const info = await initBackend(pref);
@@ -283,7 +267,7 @@ test('optimised IQL step equals an autograd + Adam reference step on each backen
     seen.add(info.name);
     for (const v of variants) {
       const label = `${info.name} ${JSON.stringify(v)}`;
-      const cfg = { ...base, ...v };
+      const cfg: Partial<IQLConfig> = { ...base, ...v };
       const arch = { activation: cfg.activation ?? 'relu', layerNorm: cfg.layerNorm ?? false };
       const iql = createIQL(data, cfg, 5);
       iql.step(4); // target ≠ online, Adam t > 0
@@ -301,28 +285,8 @@ test('optimised IQL step equals an autograd + Adam reference step on each backen
         o.std.forEach((x, k) => assert.ok(Math.abs(x - sd[k]!) < 1e-6 * sd[k]!, `${label}: obs std ${x} vs ${sd[k]}`));
       } else assert.equal(meta['obsNorm'], null, label);
 
-      const names = [...w0.keys()].filter((k) => /^(q1|q2|v)\//.test(k));
-      const ref = tf.tidy(() => {
-        const T = (k: string) => tf.tensor(w0.get(k)!.values, w0.get(k)!.shape);
-        const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) => referenceMlp(x, get, prefix, arch);
-        const rows = Array.from(idx);
-        const pick = (a: Float32Array, d: number) => tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * d, i * d + d))), [rows.length, d]);
-        const pickObs = (a: Float32Array) =>
-          tf.tensor2d(rows.flatMap((i) => Array.from(a.subarray(i * 3, i * 3 + 3), (x, k) => (norm ? (x - mu[k]!) / sd[k]! : x))), [rows.length, 3]);
-        const s = pickObs(data.observations);
-        const sa = tf.concat([s, pick(data.actions, 2)], 1);
-        const s2 = pickObs(data.nextObservations);
-        const r = tf.tensor2d(rows.map((i) => data.rewards[i]!), [rows.length, 1]);
-        const mask = tf.tensor2d(rows.map((i) => 0.95 * (1 - data.terminals[i]!)), [rows.length, 1]);
-        const y = tf.add(r, tf.mul(mask, net(s2, T, 'v')));
-        const qt = tf.minimum(net(sa, T, 'target/q1'), net(sa, T, 'target/q2'));
-        const vars = names.map(T);
-        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-          const get = (n: string) => ps[names.indexOf(n)]!;
-          return tf.addN([tdLoss(net(sa, get, 'q1'), y), tdLoss(net(sa, get, 'q2'), y), expectileValueLoss(qt, net(s, get, 'v'), 0.7)]) as tf.Scalar;
-        })(vars);
-        return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
-      });
+      const ref = referenceIqlStep(data, w0, idx, { discount: 0.95, expectile: 0.7, arch, layers: 3, obsNorm: norm ? { mean: mu, std: sd } : null });
+      const names = ref.names;
       if (arch.layerNorm) assert.ok(names.includes('q1/l0/ln_scale') && names.includes('v/l1/ln_bias'), `${label}: LayerNorm parameters are trained`);
       assert.ok(Math.abs(m.q1Loss + m.q2Loss + m.vLoss - ref.loss) < 1e-5 * Math.max(1, ref.loss), `${label}: loss ${m.q1Loss + m.q2Loss + m.vLoss} vs ${ref.loss}`);
       const bad = adamMismatch(names, ref.grads, w0, w1, { t: 5, lr: 1e-3 }); // t: Adam step index of this update

@@ -23,6 +23,12 @@
  * Speed: all parameters [Q1 | Q2 | V] live in one flat vector updated by one fused Adam, the twin
  * Q nets interleaved so that they run as one batched net on native (nn/twin.ts); minibatches are
  * gathers from tensors built once; `step(n)` runs n steps and downloads the metrics once.
+ *
+ * Compute path (`compute`): 'tfjs' runs the step above as tfjs ops on the active backend; 'kernel'
+ * runs the same step in the native kernel (iql-kernel.ts, native/iql-kernel: one call for n steps,
+ * GEMMs on OpenBLAS), on the same minibatches (indices drawn here from the same Rng), with the
+ * state in the same flat layout; 'auto' is the kernel when it is built, else tfjs (said once).
+ * Results differ by float rounding, so checkpoints and critics record the path (`compute`).
  */
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
@@ -35,12 +41,17 @@ import {
   DeviceData,
   sampleIndices,
   transformRewards,
+  validateShapes,
   type RewardTransform,
   type Transitions,
 } from './common.js';
 import { Critic, criticMetadata, qSizes, vSizes, type CriticSpec } from './critic.js';
 import { expectileValueLossGrad, tdLossGrad } from './losses.js';
 import { computeObsNorm, normalizeObs, obsNormFromMetadata, sameObsNorm } from './obs-norm.js';
+import { createIqlKernel, kernelFallbackMessage, kernelStatus, warnKernelFallback } from './iql-kernel.js';
+
+/** Where the step runs: tfjs ops on the active backend, the native kernel, or the kernel when built. */
+export type IQLCompute = 'auto' | 'tfjs' | 'kernel';
 
 export interface IQLConfig {
   /** Hidden layer sizes of Q1, Q2 and V. */
@@ -63,6 +74,8 @@ export interface IQLConfig {
   adamEps: number;
   batchSize: number;
   rewardTransform: RewardTransform;
+  /** Compute path of the step (default 'tfjs' here; fit-iql's default is 'auto'). */
+  compute: IQLCompute;
 }
 
 export const IQL_DEFAULTS: IQLConfig = {
@@ -80,6 +93,7 @@ export const IQL_DEFAULTS: IQLConfig = {
   adamEps: 1e-8,
   batchSize: 256,
   rewardTransform: 'none',
+  compute: 'tfjs',
 };
 
 /** Means over the steps of the last step() call (advMax: the max over them). */
@@ -106,6 +120,8 @@ export interface IQL {
   readonly config: IQLConfig;
   readonly obsDim: number;
   readonly actDim: number;
+  /** The compute path actually used ('auto' resolved). */
+  readonly compute: 'tfjs' | 'kernel';
   /** Gradient steps taken so far. */
   readonly stepCount: number;
   /** Run n gradient steps; returns the mean metrics over them (one device read). */
@@ -152,74 +168,174 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
   const targetMem = new ParamLayout(twin.entries);
   const [qStart, qEnd] = mem.range('q');
   const [vStart] = mem.range('v/');
-  // How a flat in-memory vector splits for the step: the twins' pieces, then one per V tensor.
+  // How a flat in-memory vector splits for the tfjs step: the twins' pieces, then one per V tensor.
   const pieces = [...twin.pieces, ...layoutPieces(new ParamLayout(vEntries))];
   const nQPieces = twin.pieces.length;
 
   const initRng = new Rng(seed, 0);
   const init = [...initMlp(qSizes(spec), initRng, 1, arch), ...initMlp(qSizes(spec), initRng, 1, arch), ...initMlp(vSizes(spec), initRng, 1, arch)];
   const theta0 = reorderParams(layout, mem, layout.packArrays(init));
-  // Per-element learning-rate multiplier (valueLr / criticLr on V) only when the rates differ.
-  const lrScale =
-    cfg.criticLr === cfg.valueLr
-      ? null
-      : tf.keep(tf.tensor1d(Float32Array.from({ length: mem.total }, (_, i) => (i >= vStart ? cfg.valueLr / cfg.criticLr : 1))));
-  const adam = new FlatAdam(theta0, { lr: cfg.criticLr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps });
-  let target: tf.Tensor1D = tf.keep(tf.tensor1d(theta0.subarray(qStart, qEnd)));
   const batchRng = new Rng(seed, 1);
 
   const rewards = transformRewards(data, cfg.rewardTransform);
   const trainData = obsNorm
     ? { ...data, observations: normalizeObs(data.observations, obsNorm), nextObservations: normalizeObs(data.nextObservations, obsNorm) }
     : data;
-  const dev = new DeviceData(trainData, { rewards, obsAct: true, td: { discount: cfg.discount } });
+  const compute = resolveCompute(cfg.compute);
+  const trainer = compute === 'kernel' ? kernelTrainer() : tfjsTrainer();
 
   let steps = 0;
   let last: IQLMetrics = emptyMetrics(0);
 
-  /**
-   * One gradient step on rows idx, in the header's order: L_V, L_Q, one Adam step on [Q1 | Q2 | V],
-   * Polyak. Tape-free: losses.ts gives dL/d(each net's output), the nets backpropagate it.
-   * Returns the [7] metric vector (METRIC_KEYS order) and the batch's max advantage.
-   */
-  function trainStep(idx: Int32Array): { vec: tf.Tensor1D; advMax: tf.Scalar } {
-    return tf.tidy(() => {
-      const it = tf.tensor1d(idx, 'int32');
-      const sa = tf.gather(dev.obsAct!, it);
-      const s = tf.gather(dev.obs, it);
-      const s2 = tf.gather(dev.nextObs!, it);
-      const r = tf.gather(dev.reward!, it);
-      const gmask = tf.gather(dev.discountMask!, it); // γ·(1 − done)
-      const p = splitPieces(adam.theta, pieces);
-      const q = p.slice(0, nQPieces);
-      const v = p.slice(nQPieces);
+  /** The step on tfjs ops (the active backend): θ, m, v in FlatAdam, the target a kept tensor. */
+  function tfjsTrainer(): Trainer {
+    // Per-element learning-rate multiplier (valueLr / criticLr on V) only when the rates differ.
+    const lrScale =
+      cfg.criticLr === cfg.valueLr
+        ? null
+        : tf.keep(tf.tensor1d(Float32Array.from({ length: mem.total }, (_, i) => (i >= vStart ? cfg.valueLr / cfg.criticLr : 1))));
+    const adam = new FlatAdam(theta0, { lr: cfg.criticLr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps });
+    let target: tf.Tensor1D = tf.keep(tf.tensor1d(theta0.subarray(qStart, qEnd)));
+    const dev = new DeviceData(trainData, { rewards, obsAct: true, td: { discount: cfg.discount } });
 
-      // L_V: V(s) regressed on the target nets' min Q(s, a) with the expectile loss.
-      const qTarget = tf.min(twin.forward(sa, splitPieces(target, twin.pieces)).out, 0); // [B, 1]
-      const vPass = mlpForward(s, v, arch, native);
-      const value = expectileValueLossGrad(qTarget, vPass.out, cfg.expectile);
+    /**
+     * One gradient step on rows idx, in the header's order: L_V, L_Q, one Adam step on [Q1 | Q2 | V],
+     * Polyak. Tape-free: losses.ts gives dL/d(each net's output), the nets backpropagate it.
+     * Returns the [7] metric vector (METRIC_KEYS order) and the batch's max advantage.
+     */
+    function trainStep(idx: Int32Array): { vec: tf.Tensor1D; advMax: tf.Scalar } {
+      return tf.tidy(() => {
+        const it = tf.tensor1d(idx, 'int32');
+        const sa = tf.gather(dev.obsAct!, it);
+        const s = tf.gather(dev.obs, it);
+        const s2 = tf.gather(dev.nextObs!, it);
+        const r = tf.gather(dev.reward!, it);
+        const gmask = tf.gather(dev.discountMask!, it); // γ·(1 − done)
+        const p = splitPieces(adam.theta, pieces);
+        const q = p.slice(0, nQPieces);
+        const v = p.slice(nQPieces);
 
-      // L_Q: Q1, Q2 regressed on y = r + γ(1 − done)·V(s'), V before this step's update.
-      const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, arch, native).out));
-      const qf = twin.forward(sa, q); // [2, B, 1]
-      const td = tdLossGrad(qf.out, y);
+        // L_V: V(s) regressed on the target nets' min Q(s, a) with the expectile loss.
+        const qTarget = tf.min(twin.forward(sa, splitPieces(target, twin.pieces)).out, 0); // [B, 1]
+        const vPass = mlpForward(s, v, arch, native);
+        const value = expectileValueLossGrad(qTarget, vPass.out, cfg.expectile);
 
-      // One Adam step on ∇(L_Q + L_V) (disjoint parameters: the same as two Adams), then Polyak.
-      const gq = twin.backward(td.dQ, qf.passes, q);
-      const gv = mlpBackward(value.dV, vPass, v, { native }).grads;
-      adam.step(tf.concat([...gq, ...gv].map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D, cfg.criticLr, lrScale ?? undefined);
-      const newTarget = polyak(target, tf.slice(adam.theta, qStart, qEnd - qStart), cfg.targetTau);
-      target.dispose();
-      target = tf.keep(newTarget);
+        // L_Q: Q1, Q2 regressed on y = r + γ(1 − done)·V(s'), V before this step's update.
+        const y = tf.add(r, tf.mul(gmask, mlpForward(s2, v, arch, native).out));
+        const qf = twin.forward(sa, q); // [2, B, 1]
+        const td = tdLossGrad(qf.out, y);
 
-      // Diagnostics: losses, mean min Q and V, the advantage u = min Q' − V as AWR weighs it.
-      const { mean: advMean, variance: advVar } = tf.moments(value.u);
-      const vec = tf.concat([
-        td.losses,
-        tf.stack([value.loss, tf.mean(tf.min(qf.out, 0)), tf.mean(vPass.out), advMean, tf.sqrt(advVar)]),
-      ]) as tf.Tensor1D;
-      return { vec, advMax: tf.max(value.u) as tf.Scalar };
-    });
+        // One Adam step on ∇(L_Q + L_V) (disjoint parameters: the same as two Adams), then Polyak.
+        const gq = twin.backward(td.dQ, qf.passes, q);
+        const gv = mlpBackward(value.dV, vPass, v, { native }).grads;
+        adam.step(tf.concat([...gq, ...gv].map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D, cfg.criticLr, lrScale ?? undefined);
+        const newTarget = polyak(target, tf.slice(adam.theta, qStart, qEnd - qStart), cfg.targetTau);
+        target.dispose();
+        target = tf.keep(newTarget);
+
+        // Diagnostics: losses, mean min Q and V, the advantage u = min Q' − V as AWR weighs it.
+        const { mean: advMean, variance: advVar } = tf.moments(value.u);
+        const vec = tf.concat([
+          td.losses,
+          tf.stack([value.loss, tf.mean(tf.min(qf.out, 0)), tf.mean(vPass.out), advMean, tf.sqrt(advVar)]),
+        ]) as tf.Tensor1D;
+        return { vec, advMax: tf.max(value.u) as tf.Scalar };
+      });
+    }
+
+    return {
+      run(idx, n) {
+        const B = cfg.batchSize;
+        let sum: tf.Tensor1D | null = null;
+        let max: tf.Scalar | null = null;
+        for (let k = 0; k < n; k++) {
+          const { vec, advMax } = trainStep(idx.subarray(k * B, (k + 1) * B));
+          if (sum === null || max === null) {
+            sum = vec;
+            max = advMax;
+          } else {
+            const s2: tf.Tensor1D = tf.add(sum, vec);
+            const m2: tf.Scalar = tf.maximum(max, advMax);
+            for (const t of [sum, max, vec, advMax]) t.dispose();
+            sum = s2;
+            max = m2;
+          }
+        }
+        const v = sum!.dataSync();
+        const mx = max!.dataSync()[0]!;
+        sum!.dispose();
+        max!.dispose();
+        return { means: Array.from(v, (x) => x / n), advMax: mx };
+      },
+      read: () => ({
+        theta: adam.theta.dataSync() as Float32Array,
+        m: adam.m.dataSync() as Float32Array,
+        v: adam.v.dataSync() as Float32Array,
+        target: target.dataSync() as Float32Array,
+        t: adam.t,
+      }),
+      write(s) {
+        adam.setState(s.theta, s.m, s.v, s.t);
+        target.dispose();
+        target = tf.keep(tf.tensor1d(s.target));
+      },
+      tensors: () => ({ theta: adam.theta.clone(), target: target.clone() }),
+      dispose() {
+        adam.dispose();
+        target.dispose();
+        lrScale?.dispose();
+        dev.dispose();
+      },
+    };
+  }
+
+  /** The step in the native kernel: the state in Float32Arrays (`mem`/`targetMem` order) it updates in place. */
+  function kernelTrainer(): Trainer {
+    validateShapes(trainData);
+    if (qStart !== 0 || vStart !== qEnd) throw new Error('IQL kernel: expected the layout [twins | V]');
+    const N = data.size;
+    const w = obsDim + actDim;
+    const obsAct = new Float32Array(N * w);
+    for (let i = 0; i < N; i++) {
+      obsAct.set(trainData.observations.subarray(i * obsDim, (i + 1) * obsDim), i * w);
+      obsAct.set(trainData.actions.subarray(i * actDim, (i + 1) * actDim), i * w + obsDim);
+    }
+    const kernel = createIqlKernel(
+      {
+        obsDim, actDim, batchSize: cfg.batchSize, activation: arch.activation, layerNorm: arch.layerNorm, qSizes: qSizes(spec),
+        targetTau: cfg.targetTau, expectile: cfg.expectile, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps,
+        criticLr: cfg.criticLr, valueLr: cfg.valueLr, total: mem.total, qEnd, vStart,
+        offset: (name) => mem.offsets[mem.index(name)]!,
+      },
+      {
+        obsAct,
+        obs: trainData.observations,
+        nextObs: trainData.nextObservations,
+        reward: rewards,
+        // γ·(1 − done) rounded to float32, as DeviceData builds it
+        mask: Float32Array.from(data.terminals, (d) => cfg.discount * (1 - d)),
+      },
+    );
+    const s = { theta: theta0.slice(), m: new Float32Array(mem.total), v: new Float32Array(mem.total), target: theta0.slice(qStart, qEnd) };
+    let t = 0;
+    return {
+      run(idx, n) {
+        const r = kernel.step(idx, n, s, t);
+        t += n;
+        return { means: r.subarray(0, METRIC_KEYS.length), advMax: r[METRIC_KEYS.length]! };
+      },
+      read: () => ({ ...s, t }),
+      write(x) {
+        for (const k of ['theta', 'm', 'v', 'target'] as const) {
+          if (x[k].length !== s[k].length) throw new Error(`IQL.importState: ${k} has ${x[k].length} values, expected ${s[k].length}`);
+          s[k].set(x[k]);
+        }
+        t = x.t;
+      },
+      // Copies: on the cpu backend a tensor may alias the array (and its slices, their parent).
+      tensors: () => ({ theta: tf.tensor1d(s.theta.slice()), target: tf.tensor1d(s.target.slice()) }),
+      dispose: () => kernel.dispose(),
+    };
   }
 
   function step(n = 1, opts: IQLStepOptions = {}): IQLMetrics {
@@ -228,30 +344,13 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     if (opts.indices && opts.indices.length !== n * B) {
       throw new Error(`IQL.step: indices must hold n·batchSize = ${n * B} rows, got ${opts.indices.length}`);
     }
-    let sum: tf.Tensor1D | null = null;
-    let max: tf.Scalar | null = null;
-    for (let k = 0; k < n; k++) {
-      const idx = opts.indices ? opts.indices.subarray(k * B, (k + 1) * B) : sampleIndices(batchRng, dev.size, B);
-      const { vec, advMax } = trainStep(idx);
-      steps += 1;
-      if (sum === null || max === null) {
-        sum = vec;
-        max = advMax;
-      } else {
-        const s2: tf.Tensor1D = tf.add(sum, vec);
-        const m2: tf.Scalar = tf.maximum(max, advMax);
-        for (const t of [sum, max, vec, advMax]) t.dispose();
-        sum = s2;
-        max = m2;
-      }
-    }
-    const v = sum!.dataSync();
-    const mx = max!.dataSync()[0]!;
-    sum!.dispose();
-    max!.dispose();
+    // n·B draws in one go: the same stream as B draws per step.
+    const idx = opts.indices ?? sampleIndices(batchRng, data.size, n * B);
+    const { means, advMax } = trainer.run(idx, n);
+    steps += n;
     const out = emptyMetrics(steps);
-    METRIC_KEYS.forEach((k, i) => (out[k] = v[i]! / n));
-    out.advMax = mx;
+    METRIC_KEYS.forEach((k, i) => (out[k] = means[i]!));
+    out.advMax = advMax;
     last = out;
     return { ...out };
   }
@@ -261,19 +360,20 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     const named: Record<string, NamedArray> = {};
     const put = (prefix: string, lay: ParamLayout, flat: Float32Array) =>
       lay.unpackArrays(flat).forEach((a, i) => (named[`${prefix}${lay.names[i]}`] = { shape: lay.shapes[i]!, values: a }));
-    const out = (flat: tf.Tensor1D) => reorderParams(mem, layout, flat.dataSync() as Float32Array);
-    put('', layout, out(adam.theta));
-    put('target/', targetLayout, reorderParams(targetMem, targetLayout, target.dataSync() as Float32Array));
-    put('adam/m/', layout, out(adam.m));
-    put('adam/v/', layout, out(adam.v));
+    const st = trainer.read();
+    put('', layout, reorderParams(mem, layout, st.theta));
+    put('target/', targetLayout, reorderParams(targetMem, targetLayout, st.target));
+    put('adam/m/', layout, reorderParams(mem, layout, st.m));
+    put('adam/v/', layout, reorderParams(mem, layout, st.v));
     return weightsToTable(named, {
       format: 'iql-state',
       version: 2,
       ...criticMetadata(spec),
       config: cfg,
+      compute,
       seed,
       step: steps,
-      adamT: adam.t,
+      adamT: st.t,
       rng: batchRng.getState(),
     });
   }
@@ -295,17 +395,18 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     // Read by name straight into the in-memory order.
     const read = (prefix: string, lay: ParamLayout) =>
       lay.packArrays(lay.names.map((n, i) => requireWeight(w, `${prefix}${n}`, lay.shapes[i]).values));
-    adam.setState(read('', mem), read('adam/m/', mem), read('adam/v/', mem), Number(meta['adamT']));
-    target.dispose();
-    target = tf.keep(tf.tensor1d(read('target/', targetMem)));
+    trainer.write({ theta: read('', mem), m: read('adam/m/', mem), v: read('adam/v/', mem), target: read('target/', targetMem), t: Number(meta['adamT']) });
     steps = Number(meta['step']);
     batchRng.setState(meta['rng'] as number[]);
     last = emptyMetrics(steps);
   }
 
   function critic(): Critic {
+    const { theta, target } = trainer.tensors();
     const tq = tf.tidy(() => targetMem.unpack(target));
-    const on = tf.tidy(() => mem.unpack(adam.theta));
+    const on = tf.tidy(() => mem.unpack(theta));
+    theta.dispose();
+    target.dispose();
     const pick = (from: tf.Tensor[], lay: ParamLayout, prefix: string) =>
       mlpNames(prefix === 'v' ? vSizes(spec) : qSizes(spec), arch).map((n) => from[lay.index(`${prefix}/${n}`)]!);
     const c = new Critic(spec, { q1: pick(tq, targetMem, 'q1'), q2: pick(tq, targetMem, 'q2'), v: pick(on, mem, 'v') });
@@ -317,6 +418,7 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     config: cfg,
     obsDim,
     actDim,
+    compute,
     get stepCount() {
       return steps;
     },
@@ -328,18 +430,49 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     exportCritic() {
       const c = critic();
       try {
-        return c.toTable({ step: steps, seed });
+        return c.toTable({ step: steps, seed, compute });
       } finally {
         c.dispose();
       }
     },
     dispose() {
-      adam.dispose();
-      target.dispose();
-      lrScale?.dispose();
-      dev.dispose();
+      trainer.dispose();
     },
   };
+}
+
+/** The step's state and its runner on one compute path. */
+interface Trainer {
+  /** n steps on rows idx (n·batchSize): the mean metrics (METRIC_KEYS order) and the max advantage. */
+  run(idx: Int32Array, n: number): { means: ArrayLike<number>; advMax: number };
+  /** θ, m, v (memory order), the target vector and Adam's step count (read-only views). */
+  read(): IQLFlatState;
+  write(s: IQLFlatState): void;
+  /** θ and the target vector as tensors (the caller disposes them). */
+  tensors(): { theta: tf.Tensor1D; target: tf.Tensor1D };
+  dispose(): void;
+}
+
+interface IQLFlatState {
+  theta: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  target: Float32Array;
+  t: number;
+}
+
+/**
+ * 'auto' → the kernel when it loads, else tfjs, saying why through `say` (default: a warning, once
+ * per process); 'kernel' without one throws.
+ */
+export function resolveCompute(c: IQLCompute, say?: (msg: string) => void): 'tfjs' | 'kernel' {
+  if (c === 'tfjs') return 'tfjs';
+  const st = kernelStatus();
+  if (st.available) return 'kernel';
+  if (c === 'kernel') throw new Error(`IQL compute 'kernel': the native kernel is unavailable (${st.reason})`);
+  if (say) say(kernelFallbackMessage());
+  else warnKernelFallback();
+  return 'tfjs';
 }
 
 function emptyMetrics(step: number): IQLMetrics {

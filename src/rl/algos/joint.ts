@@ -11,6 +11,10 @@
  * a moving critic for T steps instead of the final one. One difference from CORL's order: CORL's
  * actor uses the advantage computed just before this step's V update, ours the critic just after
  * it (one step of lag, 1/T of the run).
+ *
+ * The critic runs on the compute path its configuration names (iql.ts `compute`; the stage passes
+ * the upstream fit-iql instance's), so the native kernel retrains a kernel-trained critic exactly;
+ * the actor stays on tfjs and reads the critic through `iql.critic()` after every step.
  */
 import type * as arrow from 'apache-arrow';
 import type { Critic } from './critic.js';

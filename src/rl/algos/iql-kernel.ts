@@ -1,0 +1,166 @@
+/**
+ * The native IQL critic kernel (native/iql-kernel, built by scripts/build-kernel.sh): the whole
+ * step of iql.ts — gather, target and online forwards, expectile V loss, TD losses, the hand-written
+ * backward, Adam as FlatAdam and the Polyak update — in one native call for n steps, GEMMs on
+ * OpenBLAS with one thread.
+ *
+ * The state stays here, in JS Float32Arrays in iql.ts's in-memory layout (`mem`: twins interleaved
+ * per tensor, then V; the target vector in `targetMem`), which the kernel updates in place; the
+ * kernel gets each tensor's offset from the layout, so checkpoints, resume and exported critics
+ * are the same format whichever path trained them, and the two paths can hand state to each other.
+ *
+ * Loading: `IQLP_KERNEL=off` disables it; `IQLP_KERNEL=/path/iql_kernel.node` loads that file;
+ * otherwise native/iql-kernel/build/iql_kernel.node above this module. When it is missing or does
+ * not load, `kernelStatus()` says why (the build's own failure reason where it wrote one).
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Activation } from '../nn/dense.js';
+
+interface Binding {
+  create(spec: {
+    ints: Int32Array;
+    floats: Float64Array;
+    layout: Float64Array;
+    obsAct: Float32Array;
+    obs: Float32Array;
+    nextObs: Float32Array;
+    reward: Float32Array;
+    mask: Float32Array;
+  }): unknown;
+  step(k: unknown, idx: Int32Array, n: number, theta: Float32Array, m: Float32Array, v: Float32Array, target: Float32Array, adamT: number): Float64Array;
+  dispose(k: unknown): void;
+  info(): string;
+}
+
+export interface KernelStatus {
+  available: boolean;
+  /** Why not, when not available. */
+  reason?: string;
+  path?: string;
+  /** OpenBLAS core and build configuration. */
+  blas?: string;
+  /** scripts/build-kernel.sh's stamp of the build (a digest of the kernel's source, the script and the flags). */
+  build?: string;
+}
+
+let status: KernelStatus | null = null;
+let binding: Binding | null = null;
+
+function findBuild(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'native', 'iql-kernel'))) return join(dir, 'native', 'iql-kernel', 'build');
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+/** Whether the native kernel loads here, and why not (loads it on the first call). */
+export function kernelStatus(): KernelStatus {
+  if (status) return status;
+  const env = process.env['IQLP_KERNEL'];
+  if (env === 'off' || env === '0') return (status = { available: false, reason: 'disabled by IQLP_KERNEL=off' });
+  const build = findBuild();
+  const path = env || (build ? join(build, 'iql_kernel.node') : null);
+  if (!path || !existsSync(path)) {
+    const failed = build && existsSync(join(build, 'BUILD_FAILED')) ? readFileSync(join(build, 'BUILD_FAILED'), 'utf8').trim() : null;
+    return (status = {
+      available: false,
+      reason: failed ? `the build failed: ${failed}` : `not built (${path ?? 'native/iql-kernel/build/iql_kernel.node'} missing; run scripts/build-kernel.sh)`,
+    });
+  }
+  try {
+    // OpenBLAS sizes its thread pool from this at load (the addon also sets one thread at init).
+    process.env['OPENBLAS_NUM_THREADS'] ??= '1';
+    binding = createRequire(import.meta.url)(path) as Binding;
+    const stampFile = join(dirname(path), '.stamp');
+    const build = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : undefined;
+    return (status = { available: true, path, blas: binding.info(), ...(build ? { build } : {}) });
+  } catch (e) {
+    return (status = { available: false, path, reason: `does not load: ${(e as Error).message.split('\n')[0]}` });
+  }
+}
+
+/** Why compute 'auto' runs the step on tfjs. */
+export function kernelFallbackMessage(): string {
+  return `native IQL critic kernel unavailable (${kernelStatus().reason}); the IQL step runs on tfjs`;
+}
+
+let warned = false;
+
+/** Says once per process why the kernel is not used (compute: auto falling back to tfjs). */
+export function warnKernelFallback(): void {
+  if (warned) return;
+  warned = true;
+  console.warn(`[iql] ${kernelFallbackMessage()}`);
+}
+
+const ACT_CODE: Record<Activation, number> = { relu: 0, mish: 1, gelu: 2 };
+
+export interface KernelSpec {
+  obsDim: number;
+  actDim: number;
+  batchSize: number;
+  activation: Activation;
+  layerNorm: boolean;
+  /** Q sizes [obs + act, ...hidden, 1]. */
+  qSizes: readonly number[];
+  targetTau: number;
+  expectile: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  criticLr: number;
+  valueLr: number;
+  /** Flat length of θ (= m = v), end of the twins' block (= the target's length), start of V's block. */
+  total: number;
+  qEnd: number;
+  vStart: number;
+  /** Offset of a named tensor in θ's layout (`q1/l0/W`, ...); -1 for none. */
+  offset(name: string): number;
+}
+
+export interface KernelData {
+  /** Rows [obs | act], normalised observations where the step normalises. */
+  obsAct: Float32Array;
+  obs: Float32Array;
+  nextObs: Float32Array;
+  reward: Float32Array;
+  /** γ·(1 − terminal) */
+  mask: Float32Array;
+}
+
+/** One kernel instance (dataset copy + scratch); `step` mutates the state arrays passed to it. */
+export interface IqlKernel {
+  /** n steps on rows idx (n·batchSize); returns [q1Loss, q2Loss, vLoss, meanQ, meanV, advMean, advStd] means and advMax. */
+  step(idx: Int32Array, n: number, state: { theta: Float32Array; m: Float32Array; v: Float32Array; target: Float32Array }, adamT: number): Float64Array;
+  /** Frees the dataset copy and scratch now; step() throws afterwards. */
+  dispose(): void;
+}
+
+export function createIqlKernel(spec: KernelSpec, data: KernelData): IqlKernel {
+  const st = kernelStatus();
+  if (!st.available || !binding) throw new Error(`IQL compute 'kernel': the native kernel is unavailable (${st.reason})`);
+  const L = spec.qSizes.length - 1;
+  const layout: number[] = [spec.total, spec.qEnd, spec.vStart];
+  for (const net of ['q1', 'q2', 'v']) {
+    for (let l = 0; l < L; l++) {
+      const ln = spec.layerNorm && l < L - 1;
+      layout.push(spec.offset(`${net}/l${l}/W`), spec.offset(`${net}/l${l}/b`), ln ? spec.offset(`${net}/l${l}/ln_scale`) : -1, ln ? spec.offset(`${net}/l${l}/ln_bias`) : -1);
+    }
+  }
+  const b = binding;
+  const handle = b.create({
+    ints: Int32Array.from([spec.obsDim, spec.actDim, spec.batchSize, ACT_CODE[spec.activation], spec.layerNorm ? 1 : 0, spec.qSizes.length, ...spec.qSizes]),
+    floats: Float64Array.from([spec.targetTau, spec.expectile, spec.beta1, spec.beta2, spec.eps, spec.criticLr, Math.fround(spec.valueLr / spec.criticLr)]),
+    layout: Float64Array.from(layout),
+    ...data,
+  });
+  return {
+    step: (idx, n, s, adamT) => b.step(handle, idx, n, s.theta, s.m, s.v, s.target, adamT),
+    dispose: () => b.dispose(handle),
+  };
+}
