@@ -45,6 +45,22 @@ test('code identity of a user module: follows relative imports (static and dynam
   }
 });
 
+test('@code-depends comment lines add non-imported files (a native source) to the closure; an edit there changes the identity', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iqlp-code-'));
+  try {
+    mkdirSync(join(dir, 'native'));
+    writeFileSync(join(dir, 'native', 'k.cc'), 'int k() { return 1; }\n');
+    writeFileSync(join(dir, 'stage.mjs'), "/**\n * Loads native/k.cc's build.\n * @code-depends native/k.cc\n */\n// a string '@code-depends nothing.cc' elsewhere is not a declaration\nexport default {};\n");
+    const a = codeIdentity(join(dir, 'stage.mjs'));
+    assert.deepEqual(Object.keys(a.files).sort(), ['native/k.cc', 'stage.mjs']);
+    writeFileSync(join(dir, 'native', 'k.cc'), 'int k() { return 2; }\n');
+    const b = codeIdentity(join(dir, 'stage.mjs'));
+    assert.deepEqual(codeChanges(a, b), ['code changed: native/k.cc']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('code identity of a built-in kind: the compiled files that run, named by their sources', () => {
   const fitIql = fileURLToPath(new URL('../../stages/fit-iql.js', import.meta.url));
   const c = codeIdentity(fitIql);
@@ -52,6 +68,8 @@ test('code identity of a built-in kind: the compiled files that run, named by th
   assert.ok('src/rl/algos/iql.ts' in c.files, 'loaded by a dynamic import inside run()');
   assert.ok(!Object.keys(c.files).some((f) => f.includes('node_modules')));
   assert.ok('@tensorflow/tfjs' in c.packages);
+  assert.ok('native/iql-kernel/iql_kernel.cc' in c.files, 'the native kernel\'s source, declared by src/rl/algos/iql-kernel.ts');
+  assert.match(c.files['native/iql-kernel/iql_kernel.cc']!, /^[0-9a-f]{64}$/);
   const toy = codeIdentity(fileURLToPath(new URL('../../stages/toy-train.js', import.meta.url)));
   assert.ok(!('src/rl/algos/iql.ts' in toy.files));
 });

@@ -14,6 +14,11 @@
  * reported (`unbuilt`) so the user knows to rebuild. User modules (plain .js/.mjs anywhere) are
  * handled the same way.
  *
+ * Code that is not imported — a native addon's C++ source loaded as a built binary — is declared
+ * by the module that loads it, in a comment line `@code-depends path …` (paths relative to the
+ * project root; for a user module outside it, to the module's folder): those files join the closure, digested like any other, so editing the kernel's
+ * source makes the kinds that load it stale.
+ *
  * The boundary: relative and absolute specifiers are followed unless they lead into a
  * node_modules directory; bare specifiers are packages, identified by their installed version
  * (package.json); `node:` built-ins are ignored (the Node version is recorded in the manifest).
@@ -47,6 +52,15 @@ interface FileInfo {
   digest: string;
   /** null for files that are not JavaScript/TypeScript (JSON, wasm…): digested, not scanned. */
   imports: ImportSpec[] | null;
+  /** Project-relative paths the file declares in `@code-depends` comment lines. */
+  depends: string[];
+}
+
+const CODE_DEPENDS = /^\s*(?:\/\/|\/?\*+)\s*@code-depends\s+([^\n*]+)/gm;
+
+/** The paths of a source's `@code-depends a b …` comment lines. */
+export function declaredDepends(text: string): string[] {
+  return [...text.matchAll(CODE_DEPENDS)].flatMap((m) => m[1]!.trim().split(/\s+/)).filter(Boolean);
 }
 
 const SCANNED = /\.(c|m)?(j|t)sx?$/;
@@ -80,7 +94,8 @@ function fileInfo(path: string, stat: StatFn): FileInfo | null {
   const hit = memo.get(path);
   if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
   const bytes = readFileSync(path);
-  const info: FileInfo = { ...st, digest: sha256(bytes), imports: SCANNED.test(path) ? findImports(bytes.toString('utf8')) : null };
+  const text = SCANNED.test(path) ? bytes.toString('utf8') : null;
+  const info: FileInfo = { ...st, digest: sha256(bytes), imports: text === null ? null : findImports(text), depends: text === null ? [] : declaredDepends(text) };
   memo.set(path, info);
   return info;
 }
@@ -173,6 +188,13 @@ function computeIdentity(start: string, stat: StatFn): CodeIdentity {
     if (!info) { files[name] = 'missing'; continue; }
     files[name] = info.digest;
     if (source && source.mtimeMs > info.mtimeMs) unbuilt.push(name);
+    for (const dep of info.depends) {
+      const root = projectRoot();
+      const target = relative(root, path).startsWith('..') ? resolve(dirname(path), dep) : join(root, dep);
+      if (seen.has(target)) continue;
+      seen.add(target);
+      queue.push(target);
+    }
     for (const { specifier } of info.imports ?? []) {
       if (specifier.startsWith('node:') || BUILTINS.has(specifier)) continue;
       if (specifier.startsWith('.') || specifier.startsWith('file:') || isAbsolute(specifier)) {

@@ -9,6 +9,10 @@
  *   functions and differ only in float rounding; keying the outcome of `auto` would make a store
  *   shared between a machine with libtensorflow and one without recompute everything. A user who
  *   needs one backend's numbers sets `backend:` explicitly, and that parameter is keyed.
+ * - The compute path that fit-iql's `compute: auto` picked (the native kernel when built, else
+ *   tfjs): recorded (`recorded.compute`), for the same reason; the kernel's source is keyed as
+ *   code (a `@code-depends` line in src/rl/algos/iql-kernel.ts), and `compute: kernel` or
+ *   `compute: tfjs` written out is keyed like any parameter.
  * - Node's version, the host, timings, the iql-pipeline package version: recorded. The code that
  *   computes a result is keyed file by file (`code`), which is finer than the package version.
  * - The engine's own code (scheduling, storing): not keyed. It moves bytes, it does not compute

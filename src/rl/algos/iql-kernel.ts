@@ -12,6 +12,10 @@
  * Loading: `IQLP_KERNEL=off` disables it; `IQLP_KERNEL=/path/iql_kernel.node` loads that file;
  * otherwise native/iql-kernel/build/iql_kernel.node above this module. When it is missing or does
  * not load, `kernelStatus()` says why (the build's own failure reason where it wrote one).
+ *
+ * The kernel's source and build script are part of the code identity of every kind that imports
+ * this module (src/engine/code-identity.ts):
+ * @code-depends native/iql-kernel/iql_kernel.cc scripts/build-kernel.sh
  */
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
