@@ -309,7 +309,9 @@ async function speed(size: SizeName, steps: number, prefer: BackendPreference | 
   const iql = createIQL(syntheticTransitions(100_000, 4, 2), cfg, 0);
   iql.step(5);
   const before = tf.memory().numTensors;
+  const cpu0 = process.cpuUsage();
   const ms = timeSteps(iql, steps, 50);
+  const cpu = process.cpuUsage(cpu0);
   const m = iql.metrics();
   console.log(
     JSON.stringify({
@@ -317,6 +319,8 @@ async function speed(size: SizeName, steps: number, prefer: BackendPreference | 
       backend: backend.name,
       threads: backend.threads,
       stepsPerSec: r2(1000 / ms),
+      /** CPU seconds of the whole process (all threads) per wall second over the timed steps */
+      cpu_per_wall: r3((cpu.user + cpu.system) / 1000 / (ms * steps)),
       steps,
       size,
       batch: cfg.batchSize,
