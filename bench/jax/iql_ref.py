@@ -56,7 +56,17 @@ def parse() -> argparse.Namespace:
     return ap.parse_args()
 
 
-args = parse()
+def parse_from_env() -> argparse.Namespace:
+    """Imported (check_ref.py): the sizes come from IQL_REF_ARGS, e.g. "--hidden 32,32 --layer-norm"."""
+    ap_args = os.environ.get("IQL_REF_ARGS", "").split()
+    saved, sys.argv = sys.argv, [sys.argv[0], *ap_args]
+    try:
+        return parse()
+    finally:
+        sys.argv = saved
+
+
+args = parse() if __name__ == "__main__" else parse_from_env()
 if args.pin is not None:
     os.sched_setaffinity(0, {args.pin})
 if args.threads == 1:
@@ -144,8 +154,14 @@ def make_data(key: jax.Array, rows: int) -> dict:
 
 
 def update(state: dict, data: dict) -> tuple[dict, jax.Array]:
+    """One IQL step on a minibatch drawn inside the jitted function."""
     key, sub = jax.random.split(state["key"])
     i = jax.random.randint(sub, (B,), 0, data["obs"].shape[0])
+    return update_on(state, data, i, key)
+
+
+def update_on(state: dict, data: dict, i: jax.Array, key: jax.Array) -> tuple[dict, jax.Array]:
+    """One IQL step on rows i (check_ref.py feeds the same rows to the PyTorch reference)."""
     s, a, r = data["obs"][i], data["act"][i], data["rew"][i]
     s2, gmask = data["next_obs"][i], data["gmask"][i]
     sa = jnp.concatenate([s, a], 1)
