@@ -5,6 +5,8 @@
  *
  *   node dist/bench/profile-iql.js [--size small|note|all] [--steps N] [--backend node]
  *   node dist/bench/profile-iql.js --speed --size note [--steps N] [--backend …]
+ *   node dist/bench/profile-iql.js --ops     (single kernels in isolation on one hidden layer's
+ *                                              activations, [256, 256] and [1024, 512])
  *
  * Sizes (obs 4, act 2, maze2d):  small  2×256, batch 256, ReLU          (the default config)
  *                                 note   3×512, batch 1024, LayerNorm + mish (the research note's)
@@ -336,6 +338,66 @@ async function speed(size: SizeName, steps: number, prefer: BackendPreference | 
   iql.dispose();
 }
 
+/**
+ * Single kernels in isolation on a hidden layer's activations: each run `reps` times through tf
+ * (intermediates and result disposed), µs per call, median of 3 rounds. Among them the mish activation as the step
+ * runs it (tanh(softplus(n)), then n·t) and as the same function from one exp,
+ * tanh(softplus(n)) = e(e + 2)/(e(e + 2) + 2) with e = exp(min(n, 20)), for comparison.
+ */
+async function ops(prefer: BackendPreference | undefined): Promise<void> {
+  const backend = await initBackend(prefer ?? 'node');
+  const load0 = (await import('node:os')).loadavg()[0]!;
+  const rows: Record<string, Record<string, number>> = {};
+  for (const [B, H] of [[256, 256], [1024, 512]] as const) {
+    const x = tf.randomNormal([B, H]) as tf.Tensor2D;
+    const y = tf.randomNormal([B, H]) as tf.Tensor2D;
+    const W = tf.randomNormal([H, H]) as tf.Tensor2D;
+    const kernels: Record<string, () => tf.Tensor> = {
+      'matMul [B,H]·[H,H]': () => tf.matMul(x, W),
+      add: () => tf.add(x, y),
+      mul: () => tf.mul(x, y),
+      relu: () => tf.relu(x),
+      exp: () => tf.exp(x),
+      tanh: () => tf.tanh(x),
+      sigmoid: () => tf.sigmoid(x),
+      softplus: () => tf.softplus(x),
+      'mish as the step runs it (softplus, tanh, mul)': () => tf.mul(x, tf.tanh(tf.softplus(x))),
+      'mish from one exp (min, exp, add, mul, add, div, mul)': () => {
+        const e = tf.exp(tf.minimum(x, 20));
+        const n = tf.mul(e, tf.add(e, 2));
+        return tf.mul(x, tf.div(n, tf.add(n, 2)));
+      },
+      'layerNorm forward (mean, sub, square, mean, add, rsqrt, mul)': () => {
+        const d = tf.sub(x, tf.mean(x, -1, true));
+        return tf.mul(d, tf.rsqrt(tf.add(tf.mean(tf.square(d), -1, true), 1e-6)));
+      },
+    };
+    const reps = B * H > 100_000 ? 40 : 200;
+    const out: Record<string, number> = {};
+    for (const [name, f] of Object.entries(kernels)) {
+      const once = () => tf.tidy(f).dispose(); // tidy keeps what f returns
+      once(); // warm-up
+      const times: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < reps; i++) once();
+        times.push(Number(process.hrtime.bigint() - t0) / 1e3 / reps);
+      }
+      out[name] = r2(times.sort((a, b) => a - b)[1]!);
+    }
+    rows[`[${B},${H}]`] = out;
+    tf.dispose([x, y, W]);
+  }
+  const load1 = (await import('node:os')).loadavg()[0]!;
+  console.log(JSON.stringify({ bench: 'profile-iql-ops', backend: backend.name, usPerCall: rows, loadavg1: [load0, load1].map(r2) }));
+  const shapes = Object.keys(rows);
+  console.error(
+    [`| kernel (µs per call, load ${r2(load0)}–${r2(load1)}) | ${shapes.join(' | ')} |`, `|---|${shapes.map(() => '---:').join('|')}|`]
+      .concat(Object.keys(rows[shapes[0]!]!).map((k) => `| ${k} | ${shapes.map((s) => rows[s]![k]).join(' | ')} |`))
+      .join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
   const sizeArg = arg('size', 'all');
   const sizes: SizeName[] = sizeArg === 'all' ? ['small', 'note'] : [sizeArg as SizeName];
@@ -343,6 +405,7 @@ async function main(): Promise<void> {
   const prefer = (arg('backend', '') || undefined) as BackendPreference | undefined;
   const stepsArg = arg('steps', '');
   const stepsOf = (s: SizeName) => (stepsArg ? Number(stepsArg) : s === 'small' ? 300 : 60);
+  if (process.argv.includes('--ops')) return ops(prefer);
   if (process.argv.includes('--speed')) {
     for (const s of sizes) await speed(s, stepsOf(s), prefer);
     return;
