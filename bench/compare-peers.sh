@@ -6,9 +6,10 @@
 #   note   3×512 hidden, batch 1024, LayerNorm + mish   (the research note's)
 #
 # Sides (one process per measurement, the JSON line it prints is kept):
-#   ours-node    small: node dist/bench/iql-speed.js --backend node
-#                note:  node dist/bench/profile-iql.js --speed --size note --backend node
-#                       (iql-speed.js runs the small size only)
+#   ours-node    node dist/bench/profile-iql.js --speed --size SIZE --backend node: iql-speed.js's
+#                measurement (same data, warm-up and 50-step chunks) at either size, plus the
+#                process's cpu_per_wall, which iql-speed.js does not report (OURS_BENCH=iql-speed
+#                runs iql-speed.js for the small size instead, the only size it has)
 #   ours-kernel  the same with --backend kernel, only when `node dist/bench/iql-speed.js --backend
 #                kernel --steps 10` succeeds and reports a backend other than tensorflow/wasm/cpu
 #                (initBackend falls back silently for a preference it does not know)
@@ -20,8 +21,9 @@
 #   ours-node, [ours-kernel], torch-1t, jax-1t  |  jax-1t, torch-1t, [ours-kernel], ours-node
 # Prints every JSON line as it comes, then one summary JSON line: steps/s per side and size
 # (mean of the rounds), ratios per round and of the means (ours ÷ torch, ours ÷ jax, jax ÷ torch),
-# each side's cpu_per_wall where it reports one, and the 1-minute load average sampled before every
-# measurement.
+# each side's cpu_per_wall (CPU seconds of the process per wall second over the timed steps), the
+# same ratios per CPU second (steps/s ÷ cpu_per_wall: on a loaded machine the sides do not always
+# get the same share of a core), and the 1-minute load average sampled before every measurement.
 #
 # Builds nothing. Needs `npx tsc -p tsconfig.json` (dist/bench/*.js), `bash bench/torch/setup.sh`
 # and `bash bench/jax/setup.sh` (bench/.venv with torch and jax).
@@ -77,7 +79,7 @@ warmup_of() { [ "$1" = small ] && echo 20 || echo 3; }
 ours() { # size, backend
   local size="$1" backend="$2" steps
   steps="$(steps_of "$size")"
-  if [ "$size" = small ]; then
+  if [ "$size" = small ] && [ "${OURS_BENCH:-}" = iql-speed ]; then
     run "$size" "ours-$backend" node dist/bench/iql-speed.js --backend "$backend" --steps "$steps"
   else
     run "$size" "ours-$backend" node dist/bench/profile-iql.js --speed --size "$size" --backend "$backend" --steps "$steps"
@@ -125,6 +127,7 @@ for size, sides in by.items():
         "cpu_per_wall": {label: [r.get("cpu_per_wall") for r in runs] for label, runs in sides.items() if "cpu_per_wall" in runs[0]},
         "ratio": {},
         "ratio_per_round": {},
+        "ratio_per_cpu_s_per_round": {},
         "loadavg1": [float(l) for sz, _, l, _ in rows if sz == size],
     }
     # The second round ran in reverse order: pair the runs by round index.
@@ -133,6 +136,9 @@ for size, sides in by.items():
         key = f"{a}/{b}"
         out["ratio"][key] = r3(mean(s[a]) / mean(s[b]))
         out["ratio_per_round"][key] = [r3(x / y) for x, y in zip(s[a], s[b])]
+        ca, cb = out["cpu_per_wall"].get(a), out["cpu_per_wall"].get(b)
+        if ca and cb and all(ca) and all(cb):
+            out["ratio_per_cpu_s_per_round"][key] = [r3((x / u) / (y / v)) for x, u, y, v in zip(s[a], ca, s[b], cb)]
     summary["sizes"][size] = out
 summary["versions"] = {
     "ours_backend": sorted({r[0]["backend"] for sz in by.values() for k, r in sz.items() if k.startswith("ours")}),
