@@ -23,6 +23,10 @@
  *     it does any arithmetic.
  * "compute above the floor" of a group = its native time − its calls × the native floor.
  *
+ * --speed repeats bench/iql-speed.ts's measurement (same data, warm-up and 50-step chunks, same JSON
+ * fields) at either size and adds the process's cpu_per_wall; it is what compare-peers.sh runs for
+ * ours until iql-speed.ts takes a size and reports CPU time itself, and can go then.
+ *
  * Prints one JSON line per size on stdout and a Markdown table per size on stderr. Without
  * tfjs-node (the 'tensorflow' backend) there is no binding to time: it says so and exits 2
  * (--speed works on any backend).
