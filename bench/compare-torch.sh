@@ -2,6 +2,8 @@
 # Issue 7: speed of our tfjs IQL (critic step) and AWR extraction against a PyTorch-CPU reference
 # of the same sizes (bench/torch/iql_ref.py), measured in ONE session, interleaved, so that the
 # load from other processes hits both sides alike. Reports ratios ours/torch.
+# At 2×256/batch 256 ReLU only, with torch at 1 and 2 threads, and AWR too. bench/compare-peers.sh
+# (issue 14) compares the IQL step with PyTorch and JAX, one thread each, at two sizes.
 #
 # Builds nothing. Needs: `npx tsc -p tsconfig.json` done (dist/bench/*.js) and
 # `bash bench/torch/setup.sh` done (bench/.venv with torch).

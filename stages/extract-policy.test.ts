@@ -32,6 +32,14 @@ async function run(
   return (await runStage(kind, params, artifacts, { seed: 1 })).result;
 }
 
+/** The training stages report the process's peak RSS (MiB) sampled during their loop. */
+function assertPeakRss(r: StageResult): void {
+  const mb = r.summary?.['peak_rss_mb'];
+  // At most the process's high-water mark so far (getrusage's maxrss, KiB), plus rounding.
+  const maxMb = process.resourceUsage().maxRSS / 1024;
+  assert.ok(typeof mb === 'number' && mb > 10 && mb <= maxMb + 0.1, `peak_rss_mb ${mb} (process max ${maxMb.toFixed(1)})`);
+}
+
 test('stage defaults are today\'s networks and objective: relu, no LayerNorm, raw observations, unnormalised DDPG', () => {
   const iql = withDefaults(fitIql, {});
   assert.deepEqual([iql['hidden'], iql['activation'], iql['layer_norm'], iql['normalize_observations']], [[256, 256], 'relu', false, false]);
@@ -50,6 +58,7 @@ test('fit-iql → extract-policy with LayerNorm, mish/gelu, normalised observati
   const tiny = { hidden: [16, 16, 16], batch_size: 32, log_every: 10, checkpoint_every: 1000, backend: 'wasm' };
   const fit = await run(fitIql, { ...tiny, steps: 20, activation: 'mish', layer_norm: true, normalize_observations: true }, { dataset });
   const criticTable = fit.outputs['critic'] as Table;
+  assertPeakRss(fit);
   const cm = readMetadata(criticTable);
   assert.deepEqual([cm['activation'], cm['layerNorm'], cm['hidden']], ['mish', true, [16, 16, 16]]);
   const expected = computeObsNorm(data.observations, 4);
@@ -63,6 +72,7 @@ test('fit-iql → extract-policy with LayerNorm, mish/gelu, normalised observati
 
   const ex = await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 20, activation: 'gelu', layer_norm: true, q_normalize: true, bc_alpha: 0.2 }, { dataset, critic: criticTable });
   const policyTable = ex.outputs['policy'] as Table;
+  assertPeakRss(ex);
   const pm = readMetadata(policyTable);
   assert.deepEqual([pm['activation'], pm['layerNorm'], pm['method']], ['gelu', true, 'ddpg']);
   assert.deepEqual(pm['obsNorm'], cm['obsNorm'], 'the policy carries the critic\'s statistics');
@@ -87,6 +97,7 @@ test('extract-policy protocol joint retrains the upstream critic (same weights) 
   const actor = { method: 'awr', hidden: [16], batch_size: 32, log_every: 10, checkpoint_every: 1000, backend: 'cpu' };
   const joint = await run(extractPolicy, { ...actor, protocol: 'joint' }, { dataset, critic }, { critic: fitParams });
   assert.equal(joint.summary?.['critic_matches_input'], 1);
+  assertPeakRss(joint);
   const policy = joint.outputs['policy'] as Table;
   const meta = readMetadata(policy);
   assert.equal(meta['protocol'], 'joint');

@@ -68,7 +68,7 @@ const stage: StageKind<ExtractPolicyParams> = {
       }, { steps: p.steps, logEvery: p.log_every, checkpointEvery: p.checkpoint_every, metrics: METRICS, prefix: `${p.method}/` });
       ctx.record('steps_per_second', (p.steps - result.resumedFrom) / Math.max((Date.now() - t0) / 1000, 1e-9));
       const policy = await withMetadata(ex.exportPolicy(), { env_id: envId, protocol: 'frozen' });
-      return { outputs: { policy, curve: result.curve }, summary: summaryOf(result.last) };
+      return { outputs: { policy, curve: result.curve }, summary: { ...summaryOf(result.last), peak_rss_mb: result.peakRssMb } };
     } finally {
       ex.dispose();
       critic.dispose();
@@ -137,7 +137,7 @@ async function runJoint(
     ctx.record('critic_matches_input', matches);
     if (!matches) ctx.log(`warning: the jointly trained critic differs from ${criticInput.instance} (another backend or code version?)`);
     const policy = await withMetadata(learner.extractor.exportPolicy(), { env_id: envId, protocol: 'joint', critic_steps: String(fit.steps) });
-    return { outputs: { policy, curve: result.curve }, summary: { ...summaryOf(result.last), critic_matches_input: matches ? 1 : 0 } };
+    return { outputs: { policy, curve: result.curve }, summary: { ...summaryOf(result.last), critic_matches_input: matches ? 1 : 0, peak_rss_mb: result.peakRssMb } };
   } finally {
     learner.dispose();
   }

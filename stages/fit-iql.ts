@@ -44,7 +44,7 @@ const stage: StageKind<FitIqlParams> = {
       const critic = await withMetadata(iql.exportCritic(), { env_id: meta.envId, dataset_digest: (ctx.inputs['dataset'] as InputArtifact).digest });
       return {
         outputs: { critic, curve: result.curve },
-        summary: { q1_loss: result.last['q1Loss'] ?? NaN, v_loss: result.last['vLoss'] ?? NaN, mean_q: result.last['meanQ'] ?? NaN, mean_v: result.last['meanV'] ?? NaN, adv_std: result.last['advStd'] ?? NaN },
+        summary: { q1_loss: result.last['q1Loss'] ?? NaN, v_loss: result.last['vLoss'] ?? NaN, mean_q: result.last['meanQ'] ?? NaN, mean_v: result.last['meanV'] ?? NaN, adv_std: result.last['advStd'] ?? NaN, peak_rss_mb: result.peakRssMb },
       };
     } finally {
       iql.dispose();

@@ -1,5 +1,8 @@
 """PyTorch-CPU reference for speed comparison (issue 7): IQL critic step and AWR actor step at the
 sizes of our tfjs implementation's maze2d defaults: obs 4, act 2, 2×256 ReLU MLPs, batch 256, Adam 3e-4.
+Issue 14: --hidden, --activation (relu | mish | gelu, tanh approximation as ours), --layer-norm
+(Linear → LayerNorm(ε 1e-6) → activation on each hidden layer, as ours) and --batch set the sizes;
+--iql-only skips the AWR measurements. The defaults are the original sizes.
 
 Our own small reference, written for this benchmark (same maths as src/rl/algos/iql.ts and
 extract.ts, plain idiomatic PyTorch eager mode):
@@ -17,7 +20,10 @@ extract.ts, plain idiomatic PyTorch eager mode):
   measured two ways: `awr` evaluates the frozen critic on each minibatch; `awr_pre` gathers weights
   precomputed once for all rows (what our extractor does by default for long runs).
 
-Prints one JSON line. Usage: bench/.venv/bin/python bench/torch/iql_ref.py --threads 1 [--steps 300]
+Prints one JSON line (cpu_per_wall: the process's CPU seconds per wall second over the timed IQL
+steps, ≈ 1.0 for one busy thread). Usage:
+  bench/.venv/bin/python bench/torch/iql_ref.py --threads 1 [--steps 300] [--hidden 512,512,512
+      --activation mish --layer-norm --batch 1024 --iql-only]
 """
 
 import argparse
@@ -35,8 +41,24 @@ GAMMA, POLYAK, EXPECTILE, LR = 0.99, 0.005, 0.7, 3e-4
 BETA, MAX_W, LOG_STD_MIN, LOG_STD_MAX = 3.0, 100.0, -5.0, 2.0
 
 
+SIZES = [HIDDEN, HIDDEN]  # hidden layers (--hidden)
+ACTIVATION = "relu"  # --activation
+LAYER_NORM = False  # --layer-norm
+
+
+def activation() -> nn.Module:
+    return {"relu": nn.ReLU, "mish": nn.Mish, "gelu": lambda: nn.GELU(approximate="tanh")}[ACTIVATION]()
+
+
 def mlp(inp: int, out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(inp, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, out))
+    layers: list[nn.Module] = []
+    for h in SIZES:
+        layers.append(nn.Linear(inp, h))
+        if LAYER_NORM:
+            layers.append(nn.LayerNorm(h, eps=1e-6))
+        layers.append(activation())
+        inp = h
+    return nn.Sequential(*layers, nn.Linear(inp, out))
 
 
 class Data:
@@ -130,24 +152,37 @@ class AWR:
         return loss.detach()
 
 
+CPU_PER_WALL: list[float] = []
+
+
 def timed(fn, steps: int, warmup: int) -> tuple[float, bool]:
     for _ in range(warmup):
         fn()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         last = fn()
     finite = bool(torch.isfinite(last).item())
-    return steps / (time.perf_counter() - t0), finite
+    wall = time.perf_counter() - t0
+    CPU_PER_WALL.append((time.process_time() - c0) / wall)
+    return steps / wall, finite
 
 
 def main() -> None:
+    global SIZES, ACTIVATION, LAYER_NORM, BATCH
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hidden", default=f"{HIDDEN},{HIDDEN}")
+    ap.add_argument("--activation", choices=["relu", "mish", "gelu"], default="relu")
+    ap.add_argument("--layer-norm", action="store_true")
+    ap.add_argument("--batch", type=int, default=BATCH)
+    ap.add_argument("--iql-only", action="store_true", help="measure the IQL step only (no AWR)")
     args = ap.parse_args()
+    SIZES = [int(h) for h in args.hidden.split(",")]
+    ACTIVATION, LAYER_NORM, BATCH = args.activation, args.layer_norm, args.batch
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -155,7 +190,38 @@ def main() -> None:
 
     critic = IQLCritic()
     iql_sps, iql_ok = timed(lambda: critic.step(d), args.steps, args.warmup)
+    awr_sps = pre_sps = pre_setup = None
+    awr_ok = pre_ok = True
+    if not args.iql_only:
+        awr_sps, pre_sps, pre_setup, awr_ok, pre_ok = measure_awr(critic, d, args)
+    r2 = lambda x: None if x is None else round(x, 2)  # noqa: E731
 
+    print(
+        json.dumps(
+            {
+                "bench": "torch-iql",
+                "threads": torch.get_num_threads(),
+                "iql_steps_per_s": round(iql_sps, 2),
+                "awr_steps_per_s": r2(awr_sps),
+                "awr_pre_steps_per_s": r2(pre_sps),
+                "awr_pre_setup_s": r2(pre_setup),
+                "cpu_per_wall": round(CPU_PER_WALL[0], 3),
+                "torch": torch.__version__,
+                "steps": args.steps,
+                "warmup": args.warmup,
+                "rows": args.rows,
+                "batch": BATCH,
+                "hidden": SIZES,
+                "activation": ACTIVATION,
+                "layer_norm": LAYER_NORM,
+                "finite": iql_ok and awr_ok and pre_ok,
+            }
+        ),
+        flush=True,
+    )
+
+
+def measure_awr(critic: IQLCritic, d: Data, args: argparse.Namespace) -> tuple[float, float, float, bool, bool]:
     horizon = 100_000  # cosine horizon, as in our extract-speed bench
     awr = AWR(critic, d, horizon, precompute=False)
     awr_sps, awr_ok = timed(awr.step, args.steps, args.warmup)
@@ -164,27 +230,7 @@ def main() -> None:
     awr_pre = AWR(critic, d, horizon, precompute=True)
     pre_setup = time.perf_counter() - t0
     pre_sps, pre_ok = timed(awr_pre.step, args.steps, args.warmup)
-
-    print(
-        json.dumps(
-            {
-                "bench": "torch-iql",
-                "threads": torch.get_num_threads(),
-                "iql_steps_per_s": round(iql_sps, 2),
-                "awr_steps_per_s": round(awr_sps, 2),
-                "awr_pre_steps_per_s": round(pre_sps, 2),
-                "awr_pre_setup_s": round(pre_setup, 2),
-                "torch": torch.__version__,
-                "steps": args.steps,
-                "warmup": args.warmup,
-                "rows": args.rows,
-                "batch": BATCH,
-                "hidden": [HIDDEN, HIDDEN],
-                "finite": iql_ok and awr_ok and pre_ok,
-            }
-        ),
-        flush=True,
-    )
+    return awr_sps, pre_sps, pre_setup, awr_ok, pre_ok
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@
 #   nvidia-nvtx, nvidia-cuda-cccl. Result ≈ 4.0 GB instead of 5.3 GB for plain `pip install torch`
 #   (≈ 1.5 min at registry speed here). No GPU is needed or used: torch.cuda.is_available() is
 #   False and everything runs on the CPU (MKL / oneDNN / OpenMP).
-# - numpy is not installed (torch warns once at import; iql_ref.py silences that warning).
+# - numpy is not installed here (torch warns once at import; iql_ref.py silences that warning);
+#   bench/jax/setup.sh adds it to the same venv with jax[cpu].
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -3,6 +3,8 @@
  * in chunks, logs mean metrics every `logEvery` steps as a curve and as metric events, saves the
  * full learner state every `checkpointEvery` steps (and when interrupted), and resumes from the
  * latest checkpoint with the same curve, so an interrupted run ends with the same result shape.
+ * It also samples the process's resident set size at the progress cadence (every chunk) and
+ * returns its peak: the stages report it as `peak_rss_mb`.
  */
 import { tableFromArrays, type Table } from 'apache-arrow';
 import type { StageContext } from '../../src/engine/stage.js';
@@ -32,6 +34,12 @@ export interface LoopResult<M extends string = string> {
   /** The last logged value of each metric. */
   last: Partial<Record<M, number>>;
   resumedFrom: number;
+  /**
+   * Peak resident set size in MiB, sampled when the loop starts (the learner and its data already
+   * built) and after every chunk. It is the whole process's: a stage running in an executor
+   * worker thread shares it with the main thread and any other worker running at the same time.
+   */
+  peakRssMb: number;
 }
 
 const CHUNK = 100; // steps between signal checks and progress reports
@@ -60,6 +68,7 @@ export async function trainLoop<S extends LearnerState, M extends string>(ctx: L
   const acc = new Map<M, { sum: number; n: number }>();
   const last: Partial<Record<M, number>> = {};
   let lastSaved = step;
+  let peakRss = process.memoryUsage.rss();
   ctx.progress(step, o.steps);
   while (step < o.steps) {
     if (ctx.signal.aborted) {
@@ -93,11 +102,12 @@ export async function trainLoop<S extends LearnerState, M extends string>(ctx: L
       await save();
       lastSaved = step;
     }
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     ctx.progress(step, o.steps);
     // Let the event loop deliver progress messages and the abort signal.
     await new Promise((r) => setImmediate(r));
   }
-  return { curve: curveTable(), last, resumedFrom };
+  return { curve: curveTable(), last, resumedFrom, peakRssMb: Math.round((peakRss / 2 ** 20) * 10) / 10 };
 }
 
 /** Checkpoint tables of a state: `state`, or `state/<name>` for each part of a named state. */
