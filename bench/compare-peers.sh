@@ -79,7 +79,11 @@ warmup_of() { [ "$1" = small ] && echo 20 || echo 3; }
 ours() { # size, backend
   local size="$1" backend="$2" steps
   steps="$(steps_of "$size")"
-  if [ "$size" = small ] && [ "${OURS_BENCH:-}" = iql-speed ]; then
+  if [ "$backend" = kernel ]; then
+    # The kernel is not a tfjs backend: iql-speed.js drives it directly (profile-iql.js times tfjs ops).
+    # shellcheck disable=SC2046
+    run "$size" "ours-$backend" node dist/bench/iql-speed.js --backend kernel --steps "$steps" --chunk "$([ "$size" = small ] && echo 50 || echo 5)" $(size_args "$size")
+  elif [ "$size" = small ] && [ "${OURS_BENCH:-}" = iql-speed ]; then
     run "$size" "ours-$backend" node dist/bench/iql-speed.js --backend "$backend" --steps "$steps"
   else
     run "$size" "ours-$backend" node dist/bench/profile-iql.js --speed --size "$size" --backend "$backend" --steps "$steps"
