@@ -32,9 +32,11 @@ async function main(): Promise<void> {
   const iql = createIQL(data, { hidden, batchSize: batch, activation, layerNorm, compute: kernel ? 'kernel' : 'tfjs' }, 0);
   iql.step(5); // warm-up (kernel setup, XNNPACK operator creation)
   const tensorsBefore = tf.memory().numTensors;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let done = 0; done < steps; done += chunk) iql.step(Math.min(chunk, steps - done));
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const m = iql.metrics();
   console.log(
     JSON.stringify({
@@ -43,6 +45,9 @@ async function main(): Promise<void> {
       threads: kernel ? 1 : backend.threads,
       ...(kernel ? { blas: kernelStatus().blas } : {}),
       stepsPerSec: +(steps / secs).toFixed(2),
+      // CPU seconds of this process per wall second over the timed steps: on a loaded machine the
+      // share of a core each side of a comparison got (bench/compare-peers.sh divides by it).
+      cpu_per_wall: +((cpu.user + cpu.system) / 1e6 / secs).toFixed(3),
       steps,
       batch,
       hidden,
