@@ -1,7 +1,7 @@
 """reference-report: our IQL against the PyTorch reference (pipelines/reference-iql.yaml).
 
-For each arm (ours: fit-iql + extract-policy; torch: iql_torch.py critic + extract_torch.py; and,
-when given, torch-joint: CORL's protocol) over its critic seeds:
+For each arm (ours: fit-iql + extract-policy; and, when given, torch: iql_torch.py critic +
+extract_torch.py, and torch-joint: CORL's protocol) over its critic seeds:
 
 - score: each seed's mean D4RL-normalised evaluation score, then the mean over seeds with a 95%
   percentile-bootstrap interval (seeded; resampling seeds), and the difference of the arms' means
@@ -34,9 +34,9 @@ inputs = {
     "ours_eval": {"description": "evaluate episodes of our policies", "many": True},
     "ours_critic_curve": {"description": "fit-iql curves", "many": True},
     "ours_actor_curve": {"description": "extract-policy curves", "many": True},
-    "torch_eval": {"description": "evaluate episodes of the PyTorch policies (frozen-critic protocol)", "many": True},
-    "torch_critic_curve": {"description": "iql_torch.py curves", "many": True},
-    "torch_actor_curve": {"description": "extract_torch.py curves", "many": True},
+    "torch_eval": {"description": "evaluate episodes of the PyTorch policies (frozen-critic protocol)", "many": True, "optional": True},
+    "torch_critic_curve": {"description": "iql_torch.py curves", "many": True, "optional": True},
+    "torch_actor_curve": {"description": "extract_torch.py curves", "many": True, "optional": True},
     "joint_eval": {"description": "evaluate episodes of the jointly trained PyTorch actors (CORL protocol)", "many": True, "optional": True},
     "joint_curve": {"description": "iql_torch.py curves of the joint protocol", "many": True, "optional": True},
 }
@@ -47,8 +47,12 @@ outputs = {
 
 
 def manifest_of(artifact) -> dict:
-    """The manifest of the store entry an artifact belongs to (it sits next to the output file)."""
-    with open(os.path.join(os.path.dirname(artifact.path), "manifest.json"), encoding="utf-8") as f:
+    """The manifest of the store entry an artifact belongs to (it sits next to the output file);
+    empty outside a store (python -m iqlp.standalone), where no speed is known."""
+    path = os.path.join(os.path.dirname(artifact.path), "manifest.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -115,10 +119,9 @@ def run(ctx):
     p = ctx.params
     rng = np.random.default_rng(ctx.seed)
     A = ctx.artifacts
-    arms = [
-        ("ours", "fit-iql + extract-policy awr (frozen critic)", A["ours_eval"], A["ours_critic_curve"], A["ours_actor_curve"]),
-        ("torch", "iql_torch.py (critic) + extract_torch.py (frozen critic)", A["torch_eval"], A["torch_critic_curve"], A["torch_actor_curve"]),
-    ]
+    arms = [("ours", "fit-iql + extract-policy awr (frozen critic)", A["ours_eval"], A["ours_critic_curve"], A["ours_actor_curve"])]
+    if A.get("torch_eval"):
+        arms.append(("torch", "iql_torch.py (critic) + extract_torch.py (frozen critic)", A["torch_eval"], A.get("torch_critic_curve") or [], A.get("torch_actor_curve") or []))
     if A.get("joint_eval"):
         arms.append(("torch-joint", "iql_torch.py, CORL protocol (actor trained jointly)", A["joint_eval"], A.get("joint_curve") or [], []))
 
@@ -160,6 +163,7 @@ def run(ctx):
     cols = [k for k in rows[0] if k not in ("scores",)]
     table = pa.table({k: [r[k] for r in rows] for k in cols})
     summary = {f"score_{r['arm'].replace('-', '_')}": r["score_mean"] for r in rows}
-    for name, d, lo, hi in diffs[:1]:
-        summary.update({"diff_ours_torch": d, "diff_lo": lo, "diff_hi": hi})
+    for name, d, lo, hi in diffs:
+        key = "diff_" + name.replace(" − ", "_").replace("-", "_")
+        summary.update({key: d, f"{key}_lo": lo, f"{key}_hi": hi})
     return {"outputs": {"table": table, "report": {"bytes": report.encode(), "ext": "md"}}, "summary": summary}
