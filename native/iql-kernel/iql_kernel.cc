@@ -462,12 +462,13 @@ void backwardG(const Net& net, const float* base, const float* X, const Pass& p,
   for (int l = L - 2; l >= 0; l--) {
     const Layer& ly = net.layers[l];
     hiddenBackward(g, p.hidden[l], ly, base, grad, R, c);
-    const float* a = l > 0 ? p.hidden[l - 1].h.data() : X;
-    if (paramGrads) SGEMM(CblasRowMajor, CblasTrans, CblasNoTrans, ly.in, ly.out, R, 1.0f, a, ly.in, g, ly.out, 0.0f, grad + ly.oW, ly.out);
+    const float* xin = l > 0 ? p.hidden[l - 1].h.data() : X;
+    if (paramGrads) SGEMM(CblasRowMajor, CblasTrans, CblasNoTrans, ly.in, ly.out, R, 1.0f, xin, ly.in, g, ly.out, 0.0f, grad + ly.oW, ly.out);
     if (l > 0 || dx) {
-      float* dst = l == 0 ? dx : (g == gb.data() ? ga.data() : gb.data());
-      SGEMM(CblasRowMajor, CblasNoTrans, CblasTrans, R, ly.in, ly.out, 1.0f, g, ly.out, base + ly.oW, ly.out, 0.0f, dst, ly.in);
-      g = dst;
+      // dL/d(this layer's input) = dz·Wᵀ
+      float* next = l == 0 ? dx : (g == gb.data() ? ga.data() : gb.data());
+      SGEMM(CblasRowMajor, CblasNoTrans, CblasTrans, R, ly.in, ly.out, 1.0f, g, ly.out, base + ly.oW, ly.out, 0.0f, next, ly.in);
+      g = next;
     }
   }
 }
@@ -704,9 +705,9 @@ void exStep(Ex& e, const int32_t* idx, double lr, float* theta, float* m1, float
   const float stepS = float(lr * sbc2 / bc1);
   const float b1 = float(e.beta1), c1 = float(1.0 - e.beta1), b2 = float(e.beta2), c2 = float(1.0 - e.beta2);
   for (int64_t i = 0; i < e.P; i++) {
-    const float g = grad[i];
-    const float mm = b1 * m1[i] + c1 * g;
-    const float vv = b2 * v1[i] + c2 * (g * g);
+    const float gi = grad[i];
+    const float mm = b1 * m1[i] + c1 * gi;
+    const float vv = b2 * v1[i] + c2 * (gi * gi);
     m1[i] = mm;
     v1[i] = vv;
     theta[i] -= (mm / (std::sqrt(vv) + epsS)) * stepS;
