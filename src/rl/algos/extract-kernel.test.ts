@@ -8,36 +8,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as arrow from 'apache-arrow';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../nn/backend.js';
-import { readMetadata, tableToWeights, type NamedArray } from '../nn/serialize.js';
+import { readMetadata, tableToWeights } from '../nn/serialize.js';
 import type { Activation } from '../nn/dense.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import type { Critic } from './critic.js';
 import { createExtractor, EXTRACT_METHODS, policyFromTable, type ExtractConfig, type ExtractMethod, type ExtractMetrics } from './extract.js';
 import { extractKernelStatus } from './iql-kernel.js';
-import { adamMismatch, referenceMlp, syntheticTransitions } from './fixtures.js';
-import { awrDiscreteLoss, awrGaussianLoss, ddpgLoss } from './losses.js';
-import { actionsToBins } from './policy.js';
+import { adamMismatch, maxStateDiff, referenceExtractStep, syntheticTransitions } from './fixtures.js';
 
 const st = extractKernelStatus();
 const skip = st.available ? false : `native extraction kernel not available: ${st.reason}`;
-
-function maxStateDiff(a: Map<string, NamedArray>, b: Map<string, NamedArray>): { diff: number; at: string } {
-  let diff = 0;
-  let at = '';
-  for (const [k, x] of a) {
-    const y = b.get(k)!.values;
-    x.values.forEach((v, i) => {
-      const d = Math.abs(v - y[i]!);
-      if (!(d <= diff)) {
-        diff = d;
-        at = `${k}[${i}]`;
-      }
-    });
-  }
-  return { diff, at };
-}
 
 /** Asserts every metric within rel (relative, absolute below 1); returns the largest such gap. */
 function closeMetrics(x: ExtractMetrics, y: ExtractMetrics, rel: number, label: string): number {
@@ -101,7 +82,6 @@ test('kernel extraction step equals the autograd + Adam reference step (each met
       const label = `${cr.name} ${JSON.stringify(v)}`;
       const hidden = v.hidden ?? [8, 8];
       const aarch = { activation: v.activation ?? 'relu', layerNorm: v.layerNorm ?? false };
-      const maxWeight = v.maxWeight ?? 100;
       const cfg: Partial<ExtractConfig> & { method: ExtractMethod } = { hidden, batchSize: B, lr: 1e-2, lrSchedule: 'constant', steps: 10, beta: 2, ...v, compute: 'kernel' };
       const ex = createExtractor(c, data, cfg, 4);
       assert.equal(ex.compute, 'kernel');
@@ -109,45 +89,10 @@ test('kernel extraction step equals the autograd + Adam reference step (each met
       const w0 = tableToWeights(ex.exportState());
       const m = ex.step(1, { indices: idx });
       const w1 = tableToWeights(ex.exportState());
-      const names = [...w0.keys()].filter((k) => !k.startsWith('adam/'));
-      const ref = tf.tidy(() => {
-        const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) =>
-          prefix === 'pi' ? referenceMlp(x, get, prefix, aarch, hidden.length + 1) : referenceMlp(x, get, prefix, carch);
-        const C = (n: string) => tf.tensor(cw.get(n)!.values, cw.get(n)!.shape);
-        const rows = Array.from(idx);
-        const s = tf.tensor2d(
-          rows.flatMap((i) => Array.from(data.observations.subarray(i * 3, i * 3 + 3), (x, k) => (stats ? (x - stats.mean[k]!) / stats.std[k]! : x))),
-          [B, 3],
-        );
-        const a = tf.tensor2d(rows.flatMap((i) => Array.from(data.actions.subarray(i * 2, i * 2 + 2))), [B, 2]);
-        const sa = tf.concat([s, a], 1);
-        const adv = tf.sub(tf.minimum(net(sa, C, 'q1'), net(sa, C, 'q2')), net(s, C, 'v'));
-        const wts = tf.minimum(tf.exp(tf.mul(adv, 2)), maxWeight);
-        const T0 = (n: string) => tf.tensor(w0.get(n)!.values, w0.get(n)!.shape);
-        const ddpgQ = (get: (n: string) => tf.Tensor) => {
-          const pi = tf.tanh(net(s, get, 'pi')) as tf.Tensor2D;
-          const piSa = tf.concat([s, pi], 1);
-          const q1 = net(piSa, C, 'q1');
-          const q = v.qReduce === 'q1' ? q1 : v.qReduce === 'mean' ? tf.mul(tf.add(q1, net(piSa, C, 'q2')), 0.5) : tf.minimum(q1, net(piSa, C, 'q2'));
-          return { pi, q };
-        };
-        const qScale = v.qNormalize ? 1 / tf.mean(tf.abs(ddpgQ(T0).q)).dataSync()[0]! : 1;
-        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-          const get = (n: string) => ps[names.indexOf(n)]!;
-          if (v.method === 'ddpg') {
-            const { pi, q } = ddpgQ(get);
-            return ddpgLoss(q, pi, a, v.bcAlpha ?? 0, qScale);
-          }
-          const out = net(s, get, 'pi') as tf.Tensor2D;
-          if (v.method === 'awr') return awrGaussianLoss(out, get('log_std'), a, wts, { min: -5, max: v.logStdMax ?? 2 });
-          const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * 2, r * 2 + 2), 5, -1, 1))), [B, 2], 'int32');
-          return awrDiscreteLoss(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf, wts);
-        })(names.map(T0));
-        return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())), clipped: tf.mean(tf.cast(tf.greaterEqual(wts, maxWeight), 'float32')).dataSync()[0]! };
-      });
+      const ref = referenceExtractStep(data, cw, w0, idx, { ...v, actorArch: aarch, criticArch: carch, actorLayers: hidden.length + 1, stats, beta: 2 });
       assert.ok(Math.abs(m.loss - ref.loss) < 1e-5 * Math.max(1, Math.abs(ref.loss)), `${label}: loss ${m.loss} vs ${ref.loss}`);
       if (v.method !== 'ddpg') assert.ok(Math.abs(m.clippedFrac - ref.clipped) < 1e-6, `${label}: clippedFrac ${m.clippedFrac} vs ${ref.clipped}`);
-      const bad = adamMismatch(names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
+      const bad = adamMismatch(ref.names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
       assert.equal(bad, null, `${label}: ${bad}`);
       ex.dispose();
     }
