@@ -1,12 +1,14 @@
 /**
  * Policy-extraction speed: steps/s of each method (awr, ddpg, awr-discrete) at maze2d sizes
  * (obs 4, act 2, 2×256 actor and critic, batch 256). Prints one JSON line.
- * Usage: npx tsx bench/extract-speed.ts [--backend wasm|cpu|node] [--steps N] [--precompute auto|always|never]
+ * Usage: npx tsx bench/extract-speed.ts [--backend wasm|cpu|node|kernel] [--steps N] [--precompute auto|always|never] [--methods awr,ddpg,...]
+ * --backend kernel: the native extraction kernel (compute 'kernel'; tfjs on its default backend for
+ * the rest: the critic's init, policy snapshots).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendPreference } from '../src/rl/nn/backend.js';
 import { createIQL } from '../src/rl/algos/iql.js';
-import { createExtractor, EXTRACT_METHODS } from '../src/rl/algos/extract.js';
+import { createExtractor, EXTRACT_METHODS, type ExtractMethod } from '../src/rl/algos/extract.js';
 import { syntheticTransitions } from '../src/rl/algos/fixtures.js';
 
 function arg(name: string, def: string): string {
@@ -15,17 +17,19 @@ function arg(name: string, def: string): string {
 }
 
 async function main(): Promise<void> {
-  const backend = await initBackend((arg('backend', '') || undefined) as BackendPreference | undefined);
+  const kernel = arg('backend', '') === 'kernel';
+  const backend = await initBackend((kernel ? undefined : arg('backend', '') || undefined) as BackendPreference | undefined);
+  const methods = arg('methods', EXTRACT_METHODS.join(',')).split(',') as ExtractMethod[];
   const steps = Number(arg('steps', '200'));
   const precompute = arg('precompute', 'auto') as 'auto' | 'always' | 'never';
   const data = syntheticTransitions(100_000, 4, 2);
   const iql = createIQL(data, {}, 0);
   const critic = iql.critic();
   iql.dispose();
-  const result: Record<string, unknown> = { bench: 'extract-speed', backend: backend.name, threads: backend.threads, steps, batch: 256, precompute };
-  for (const method of EXTRACT_METHODS) {
+  const result: Record<string, unknown> = { bench: 'extract-speed', backend: kernel ? 'kernel' : backend.name, threads: kernel ? 1 : backend.threads, steps, batch: 256, precompute };
+  for (const method of methods) {
     const t0 = performance.now();
-    const ex = createExtractor(critic, data, { method, steps: 100_000, precomputeWeights: precompute }, 0);
+    const ex = createExtractor(critic, data, { method, steps: 100_000, precomputeWeights: precompute, compute: kernel ? 'kernel' : 'tfjs' }, 0);
     const setupSecs = (performance.now() - t0) / 1000;
     ex.step(5);
     const before = tf.memory().numTensors;

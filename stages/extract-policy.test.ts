@@ -19,7 +19,7 @@ import { criticFromTable } from '../src/rl/algos/critic.js';
 import { syntheticTransitions } from '../src/rl/algos/fixtures.js';
 import { computeObsNorm } from '../src/rl/algos/obs-norm.js';
 import { policyFromTable } from '../src/rl/algos/policy.js';
-import { kernelStatus } from '../src/rl/algos/iql-kernel.js';
+import { extractKernelStatus, kernelStatus } from '../src/rl/algos/iql-kernel.js';
 
 /** Runs a stage kind with its schema defaults (seed 1); inputs are in-memory tables. */
 async function run(
@@ -46,6 +46,8 @@ test('stage defaults are today\'s networks and objective: relu, no LayerNorm, ra
   const ex = withDefaults(extractPolicy, { method: 'ddpg' });
   assert.deepEqual([ex['activation'], ex['layer_norm'], ex['q_normalize'], ex['bc_alpha']], ['relu', false, false, 0]);
   assert.equal(iql['compute'], 'auto');
+  assert.equal(ex['compute'], 'auto');
+  assert.equal(paramsValidator(extractPolicy)({ method: 'awr', compute: 'gpu' }), false);
   const validate = paramsValidator(fitIql);
   assert.equal(validate({ compute: 'gpu' }), false);
   assert.equal(validate({ activation: 'tanh' }), false);
@@ -76,12 +78,16 @@ test('fit-iql → extract-policy with LayerNorm, mish/gelu, normalised observati
   const pm = readMetadata(policyTable);
   assert.deepEqual([pm['activation'], pm['layerNorm'], pm['method']], ['gelu', true, 'ddpg']);
   assert.deepEqual(pm['obsNorm'], cm['obsNorm'], 'the policy carries the critic\'s statistics');
+  // compute: auto → the native extraction kernel where it is built; the policy says which path trained it.
+  assert.equal(pm['compute'], extractKernelStatus().available ? 'kernel' : 'tfjs');
   const policy = policyFromTable(policyTable);
   const a = policy.act(data.observations.subarray(0, 40), 10);
   assert.ok(a.every((x) => Number.isFinite(x) && Math.abs(x) <= 1));
   // q_normalize reaches the objective: the same run without it trains another actor.
   const plain = await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 20, activation: 'gelu', layer_norm: true, q_normalize: false, bc_alpha: 0.2 }, { dataset, critic: criticTable });
   const other = policyFromTable(plain.outputs['policy'] as Table);
+  const exTfjs = await run(extractPolicy, { ...tiny, method: 'ddpg', steps: 20, activation: 'gelu', layer_norm: true, q_normalize: true, bc_alpha: 0.2, compute: 'tfjs' }, { dataset, critic: criticTable });
+  assert.equal(readMetadata(exTfjs.outputs['policy'] as Table)['compute'], 'tfjs');
   assert.notDeepEqual(other.act(data.observations.subarray(0, 40), 10), a);
   other.dispose();
   policy.dispose();

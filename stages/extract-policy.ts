@@ -36,7 +36,8 @@ const stage: StageKind<ExtractPolicyParams> = {
     await (await import('./lib/backend.js')).useBackend(ctx, p.backend);
     const { tableToTransitions, datasetMetadata } = await import('../src/rl/data/dataset.js');
     const { criticFromTable } = await import('../src/rl/algos/critic.js');
-    const { createExtractor } = await import('../src/rl/algos/extract.js');
+    const { createExtractor, resolveExtractCompute } = await import('../src/rl/algos/extract.js');
+    const { kernelStatus } = await import('../src/rl/algos/iql-kernel.js');
     const { trainLoop, withMetadata } = await import('./lib/train-loop.js');
     const dataTable = await (ctx.inputs['dataset'] as InputArtifact).table();
     const data = tableToTransitions(dataTable);
@@ -52,13 +53,20 @@ const stage: StageKind<ExtractPolicyParams> = {
       loss: last['loss'] ?? NaN, policy_std: last['policyStd'] ?? NaN, entropy: last['entropy'] ?? NaN, mean_q: last['meanQ'] ?? NaN,
     });
     if (p.protocol === 'joint') {
+      // The joint protocol's actor reads a critic that moves every step: it stays on tfjs (joint.ts).
+      ctx.record('compute', { path: 'tfjs', reason: 'protocol joint: the actor step runs on tfjs' });
       try {
         return await runJoint(ctx, p, data, criticInput, critic, actorConfig, envId, summaryOf);
       } finally {
         critic.dispose();
       }
     }
-    const ex = createExtractor(critic, data, actorConfig, ctx.seed);
+    // 'auto' resolved here so that this stage's log says why when it falls back to tfjs.
+    const compute = resolveExtractCompute(p.compute, (m) => ctx.log(m));
+    const ex = createExtractor(critic, data, { ...actorConfig, compute }, ctx.seed);
+    // The kernel's C++ source is outside the code identity (it follows JS imports): its build stamp is recorded instead.
+    ctx.record('compute', ex.compute === 'kernel' ? { path: 'kernel', blas: kernelStatus().blas, build: kernelStatus().build } : { path: 'tfjs' });
+    ctx.log(`extraction step: ${ex.compute === 'kernel' ? `native kernel (${kernelStatus().blas})` : 'tfjs'}`);
     try {
       const t0 = Date.now();
       const result = await trainLoop(ctx, {

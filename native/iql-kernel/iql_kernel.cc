@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,9 +74,15 @@ struct Pass {
   std::vector<float> out;      // [R]
 };
 
-struct Config {
-  int obsDim, actDim, B, act;
+// A hidden layer's activation and LayerNorm (the critic kernel's three nets share one; the
+// extraction step's actor and frozen critic each have their own).
+struct Arch {
+  int act;
   bool layerNorm;
+};
+
+struct Config : Arch {
+  int obsDim, actDim, B;
   std::vector<int> qSizes;  // [obs + act, h1, ..., 1]
   float tau, expectile, beta1, beta2, eps, lr, lrScaleV;
   int64_t P, qEnd, vStart;  // flat length, end of the twins' block, start of V's block
@@ -124,7 +131,7 @@ IQLK_INLINE float vtanh(float u) {
   return u < 0.f ? -a : a;
 }
 
-void allocPass(Pass& p, const std::vector<int>& sizes, int R, const Config& c) {
+void allocPass(Pass& p, const std::vector<int>& sizes, int R, const Arch& c) {
   const bool plain = c.act == RELU && !c.layerNorm;
   p.hidden.resize(sizes.size() - 2);
   for (size_t j = 0; j + 2 < sizes.size(); j++) {
@@ -138,7 +145,7 @@ void allocPass(Pass& p, const std::vector<int>& sizes, int R, const Config& c) {
       h.rstd.assign(R, 0.f);
     }
   }
-  p.out.assign(R, 0.f);
+  p.out.assign(size_t(R) * sizes.back(), 0.f);
 }
 
 // x·W for R rows: [R, in]·[in, out] → Z (row-major).
@@ -148,7 +155,7 @@ inline void matmul(const float* X, const float* W, float* Z, int R, int in, int 
 
 // Forward of one net on R rows of X (params at base): every hidden layer's GEMM is followed by
 // one fused pass (bias, LayerNorm, activation).
-void forward(const Net& net, const float* base, const float* X, int R, const Config& c, Pass& p) {
+void forward(const Net& net, const float* base, const float* X, int R, const Arch& c, Pass& p) {
   const bool plain = c.act == RELU && !c.layerNorm;
   const float* in = X;
   const int L = int(net.layers.size());
@@ -213,16 +220,25 @@ void forward(const Net& net, const float* base, const float* X, int R, const Con
     }
     in = H;
   }
-  // Output layer (one unit): out = h·w + b.
+  // Output layer: out = h·W + b (one unit, as Q and V: a GEMV).
   const Layer& o = net.layers[L - 1];
-  SGEMV(CblasRowMajor, CblasNoTrans, R, o.in, 1.0f, in, o.in, base + o.oW, 1, 0.0f, p.out.data(), 1);
-  const float b = base[o.ob];
-  for (int r = 0; r < R; r++) p.out[r] += b;
+  if (o.out == 1) {
+    SGEMV(CblasRowMajor, CblasNoTrans, R, o.in, 1.0f, in, o.in, base + o.oW, 1, 0.0f, p.out.data(), 1);
+    const float b = base[o.ob];
+    for (int r = 0; r < R; r++) p.out[r] += b;
+  } else {
+    matmul(in, base + o.oW, p.out.data(), R, o.in, o.out);
+    const float* b = base + o.ob;
+    for (int r = 0; r < R; r++) {
+      float* z = p.out.data() + size_t(r) * o.out;
+      for (int j = 0; j < o.out; j++) z[j] += b[j];
+    }
+  }
 }
 
 // In place: dL/dh (da) of hidden layer j → dL/dz, for R rows; accumulates the layer's bias
 // gradient (and dγ, dβ with LayerNorm) into grad. One pass per row.
-void hiddenBackward(float* da, const Hidden& hc, const Layer& ly, const float* base, float* grad, int R, const Config& c) {
+void hiddenBackward(float* da, const Hidden& hc, const Layer& ly, const float* base, float* grad, int R, const Arch& c) {
   const int n = ly.out;
   float* db = grad + ly.ob;
   std::fill(db, db + n, 0.f);
@@ -273,7 +289,7 @@ void hiddenBackward(float* da, const Hidden& hc, const Layer& ly, const float* b
 }
 
 // Backward of one net from dL/d(out) [R] into grad (θ's layout); X: the net's input rows.
-void backward(const Net& net, const float* base, const float* X, const Pass& p, const float* dy, int R, const Config& c, float* grad,
+void backward(const Net& net, const float* base, const float* X, const Pass& p, const float* dy, int R, const Arch& c, float* grad,
               std::vector<float>& da, std::vector<float>& gbuf) {
   const int L = int(net.layers.size());
   const Layer& o = net.layers[L - 1];
@@ -394,6 +410,309 @@ void oneStep(Kernel& k, const int32_t* idx, float* theta, float* m1, float* v1, 
     theta[i] -= delta;
   }
   for (int64_t i = 0; i < qEnd; i++) target[i] += (theta[i] - target[i]) * ptau;
+}
+
+// ================================================================================================
+// Policy extraction from a frozen critic (src/rl/algos/extract.ts): one actor step per minibatch for
+// awr (Gaussian head), ddpg(+BC) and awr-discrete. The actor's parameters, Adam's m and v are the
+// caller's Float32Arrays in extract.ts's layout ([pi MLP | log σ (awr)]); the frozen critic (target
+// Q1, Q2 and V) is a flat copy made at creation. The learning rate of each step comes from JS (the
+// cosine / constant schedule is defined once, in extract.ts).
+
+enum Method { AWR = 0, DDPG = 1, DISCRETE = 2 };
+enum QRed { QMIN = 0, QMEAN = 1, QQ1 = 2 };
+
+struct Ex {
+  int method, obsDim, actDim, B, outDim, bins, qReduce;
+  Arch aa, ca;  // the actor's and the critic's architecture
+  bool qNormalize;
+  float beta, maxWeight, lsMin, lsMax, bcAlpha;
+  double beta1, beta2, eps;
+  int64_t P, oLogStd;  // θ's length, log σ's offset (-1: none)
+  Net actor, q1, q2, v;
+  std::vector<float> critic, cgrad;
+  int64_t N;
+  std::vector<float> obs, act, centers, weights;  // weights: per dataset row when precomputed, else empty
+  std::vector<int32_t> bin;
+  // scratch
+  std::vector<float> s, a, sa, w, dout, grad, gA, gB, dx1, dx2, q;
+  Pass pa, pq1, pq2, pv;
+};
+
+// Backward of one net from dL/d(out) [R, outDim]: the parameter gradients into grad (the net's
+// layout) when paramGrads, and dL/dX into dx [R, in] when dx is not null. Without paramGrads grad
+// is still written: hiddenBackward's bias/γ/β row sums go there (a scratch buffer).
+void backwardG(const Net& net, const float* base, const float* X, const Pass& p, const float* dy, int R, const Arch& c, float* grad,
+               bool paramGrads, float* dx, std::vector<float>& ga, std::vector<float>& gb) {
+  const int L = int(net.layers.size());
+  const Layer& o = net.layers[L - 1];
+  const float* aL = L > 1 ? p.hidden[L - 2].h.data() : X;
+  if (paramGrads) {
+    // dW = aᵀ·dy, db = Σ_rows dy
+    SGEMM(CblasRowMajor, CblasTrans, CblasNoTrans, o.in, o.out, R, 1.0f, aL, o.in, dy, o.out, 0.0f, grad + o.oW, o.out);
+    float* db = grad + o.ob;
+    std::fill(db, db + o.out, 0.f);
+    for (int r = 0; r < R; r++)
+      for (int j = 0; j < o.out; j++) db[j] += dy[size_t(r) * o.out + j];
+  }
+  // dL/d(input of the output layer) = dy·Wᵀ
+  float* g = L > 1 ? gb.data() : dx;
+  if (g) SGEMM(CblasRowMajor, CblasNoTrans, CblasTrans, R, o.in, o.out, 1.0f, dy, o.out, base + o.oW, o.out, 0.0f, g, o.in);
+  if (L == 1) return;
+  for (int l = L - 2; l >= 0; l--) {
+    const Layer& ly = net.layers[l];
+    hiddenBackward(g, p.hidden[l], ly, base, grad, R, c);
+    const float* xin = l > 0 ? p.hidden[l - 1].h.data() : X;
+    if (paramGrads) SGEMM(CblasRowMajor, CblasTrans, CblasNoTrans, ly.in, ly.out, R, 1.0f, xin, ly.in, g, ly.out, 0.0f, grad + ly.oW, ly.out);
+    if (l > 0 || dx) {
+      // dL/d(this layer's input) = dz·Wᵀ
+      float* next = l == 0 ? dx : (g == gb.data() ? ga.data() : gb.data());
+      SGEMM(CblasRowMajor, CblasNoTrans, CblasTrans, R, ly.in, ly.out, 1.0f, g, ly.out, base + ly.oW, ly.out, 0.0f, next, ly.in);
+      g = next;
+    }
+  }
+}
+
+// AWR weights min(exp(β·(min(Q1, Q2)(s, a) − V(s))), maxWeight) of R rows sa = [s | a], s.
+void awrWeightsOf(const Ex& e, const float* sa, const float* s, int R, Pass& p1, Pass& p2, Pass& pv, float* w) {
+  const float* cb = e.critic.data();
+  forward(e.q1, cb, sa, R, e.ca, p1);
+  forward(e.q2, cb, sa, R, e.ca, p2);
+  forward(e.v, cb, s, R, e.ca, pv);
+  for (int i = 0; i < R; i++) {
+    const float adv = std::min(p1.out[i], p2.out[i]) - pv.out[i];
+    w[i] = std::min(vexp(adv * e.beta), e.maxWeight);
+  }
+}
+
+void gatherSa(const Ex& e, const int32_t* rows, int R, const float* actOverride, float* sa) {
+  const int od = e.obsDim, ad = e.actDim, w = od + ad;
+  for (int i = 0; i < R; i++) {
+    const int64_t j = rows ? rows[i] : i;
+    std::memcpy(sa + size_t(i) * w, e.obs.data() + j * od, sizeof(float) * od);
+    std::memcpy(sa + size_t(i) * w + od, actOverride ? actOverride + size_t(i) * ad : e.act.data() + j * ad, sizeof(float) * ad);
+  }
+}
+
+// Every dataset row's weight, in chunks through the frozen critic.
+void precomputeWeights(Ex& e) {
+  const int chunk = 1024, od = e.obsDim;
+  std::vector<int> qs, vs;
+  for (const Layer& l : e.q1.layers) qs.push_back(l.in);
+  qs.push_back(1);
+  vs = qs;
+  vs[0] = od;
+  Pass p1, p2, pv;
+  allocPass(p1, qs, chunk, e.ca);
+  allocPass(p2, qs, chunk, e.ca);
+  allocPass(pv, vs, chunk, e.ca);
+  std::vector<float> sa(size_t(chunk) * (od + e.actDim));
+  e.weights.assign(e.N, 0.f);
+  for (int64_t start = 0; start < e.N; start += chunk) {
+    const int R = int(std::min<int64_t>(chunk, e.N - start));
+    for (int i = 0; i < R; i++) {
+      std::memcpy(sa.data() + size_t(i) * (od + e.actDim), e.obs.data() + (start + i) * od, sizeof(float) * od);
+      std::memcpy(sa.data() + size_t(i) * (od + e.actDim) + od, e.act.data() + (start + i) * e.actDim, sizeof(float) * e.actDim);
+    }
+    awrWeightsOf(e, sa.data(), e.obs.data() + start * od, R, p1, p2, pv, e.weights.data() + start);
+  }
+}
+
+constexpr double HALF_LOG_2PI = 0.91893853320467274178;     // ½ log 2π
+constexpr double HALF_LOG_2PIE = 1.41893853320467274178;    // ½ log 2πe
+
+// One actor step on rows idx at learning rate lr; adds the METRIC_KEYS vector of extract.ts to acc.
+void exStep(Ex& e, const int32_t* idx, double lr, float* theta, float* m1, float* v1, int64_t t, double* acc) {
+  const int B = e.B, od = e.obsDim, ad = e.actDim, K = e.bins, D = e.outDim;
+  const float invB = 1.0f / float(B);
+  for (int i = 0; i < B; i++) {
+    const int64_t j = idx[i];
+    std::memcpy(e.s.data() + size_t(i) * od, e.obs.data() + j * od, sizeof(float) * od);
+    std::memcpy(e.a.data() + size_t(i) * ad, e.act.data() + j * ad, sizeof(float) * ad);
+  }
+  float* w = e.w.data();
+  if (e.method != DDPG) {
+    if (!e.weights.empty()) {
+      for (int i = 0; i < B; i++) w[i] = e.weights[idx[i]];
+    } else {
+      gatherSa(e, idx, B, nullptr, e.sa.data());
+      awrWeightsOf(e, e.sa.data(), e.s.data(), B, e.pq1, e.pq2, e.pv, w);
+    }
+  }
+  forward(e.actor, theta, e.s.data(), B, e.aa, e.pa);
+  const float* out = e.pa.out.data();
+  float* dout = e.dout.data();
+  float* grad = e.grad.data();
+  double m[7] = {0, 0, 0, 0, 0, 0, 0};
+  const double nan = std::nan("");
+  auto weightStats = [&](double& sumW, double& clipped) {
+    sumW = 0;
+    clipped = 0;
+    for (int i = 0; i < B; i++) {
+      sumW += w[i];
+      clipped += w[i] >= e.maxWeight ? 1.0 : 0.0;
+    }
+  };
+  if (e.method == AWR) {
+    // μ = tanh(o), log σ = clip(ℓ); dL/do = −(w/B)(a − μ)/σ² (1 − μ²); dL/dℓ = (Σw − Σ w z²)/B inside the clip
+    const float* raw = theta + e.oLogStd;
+    std::vector<float> ls(ad), inv2(ad);
+    std::vector<double> wz2(ad, 0.0);
+    for (int d = 0; d < ad; d++) {
+      ls[d] = std::min(std::max(raw[d], e.lsMin), e.lsMax);
+      inv2[d] = std::exp(-2.0f * ls[d]);
+    }
+    double sumW, clipped, bc = 0;
+    weightStats(sumW, clipped);
+    for (int i = 0; i < B; i++) {
+      const float cw = w[i] * -invB;
+      for (int d = 0; d < ad; d++) {
+        const size_t o = size_t(i) * ad + d;
+        const float mu = std::tanh(out[o]);
+        const float diff = e.a[o] - mu;
+        const float dI = diff * inv2[d];
+        dout[o] = (dI * cw) * (1.0f - mu * mu);
+        wz2[d] += double(diff) * dI * w[i];
+        bc += double(diff) * diff;
+      }
+    }
+    double swz2 = 0, sls = 0, sstd = 0, ent = 0;
+    for (int d = 0; d < ad; d++) {
+      const bool in = raw[d] >= e.lsMin && raw[d] <= e.lsMax;
+      grad[e.oLogStd + d] = in ? float((sumW - wz2[d]) / B) : 0.0f;
+      swz2 += wz2[d];
+      sls += ls[d] + HALF_LOG_2PI;
+      sstd += std::exp(double(ls[d]));
+      ent += ls[d] + HALF_LOG_2PIE;
+    }
+    m[0] = (0.5 * swz2 + sumW * sls) / B;
+    m[1] = sstd / ad;
+    m[2] = ent;
+    m[3] = sumW / B;
+    m[4] = clipped / B;
+    m[5] = nan;
+    m[6] = bc / B;
+  } else if (e.method == DDPG) {
+    // π = tanh(o); Q(s, π) through the frozen critic and ∂Q/∂π by its input gradient
+    const int w2 = od + ad;
+    float* pi = e.q.data() + B;  // [B, ad] after q [B]
+    for (int i = 0; i < B * ad; i++) pi[i] = std::tanh(out[i]);
+    gatherSa(e, idx, B, pi, e.sa.data());
+    const float* cb = e.critic.data();
+    forward(e.q1, cb, e.sa.data(), B, e.ca, e.pq1);
+    if (e.qReduce != QQ1) forward(e.q2, cb, e.sa.data(), B, e.ca, e.pq2);
+    float* q = e.q.data();
+    float* d1 = e.w.data();  // the twins' dq/dQ_k (w is unused by ddpg)
+    std::vector<float> d2(B);
+    for (int i = 0; i < B; i++) {
+      const float a1 = e.pq1.out[i];
+      if (e.qReduce == QQ1) {
+        q[i] = a1;
+        d1[i] = 1.f;
+      } else {
+        const float a2 = e.pq2.out[i];
+        if (e.qReduce == QMIN) {
+          d1[i] = a1 <= a2 ? 1.f : 0.f;  // ties to Q1, as tfjs's minimum gradient
+          q[i] = std::min(a1, a2);
+        } else {
+          d1[i] = 0.5f;
+          q[i] = (a1 + a2) * 0.5f;
+        }
+        d2[i] = 1.f - d1[i];
+      }
+    }
+    float* cg = e.cgrad.data();
+    backwardG(e.q1, cb, e.sa.data(), e.pq1, d1, B, e.ca, cg, false, e.dx1.data(), e.gA, e.gB);
+    if (e.qReduce != QQ1) backwardG(e.q2, cb, e.sa.data(), e.pq2, d2.data(), B, e.ca, cg, false, e.dx2.data(), e.gA, e.gB);
+    double sq = 0, saq = 0, bc = 0;
+    for (int i = 0; i < B; i++) {
+      sq += q[i];
+      saq += std::fabs(q[i]);
+    }
+    // −λ/B, λ = 1 or 1/mean_b |Q| (a constant of the step)
+    const float qCoef = e.qNormalize ? float(-1.0 / B) / float(saq / B) : -invB;
+    const float bcC = 2.0f * e.bcAlpha / float(B);
+    for (int i = 0; i < B; i++) {
+      for (int d = 0; d < ad; d++) {
+        const size_t o = size_t(i) * ad + d;
+        float dq = e.dx1[size_t(i) * w2 + od + d];
+        if (e.qReduce != QQ1) dq += e.dx2[size_t(i) * w2 + od + d];
+        const float diff = pi[o] - e.a[o];
+        float dPi = dq * qCoef;
+        if (e.bcAlpha != 0.f) dPi += diff * bcC;
+        dout[o] = dPi * (1.0f - pi[o] * pi[o]);
+        bc += double(diff) * diff;
+      }
+    }
+    const double meanQ = sq / B, bcMse = bc / B;
+    m[0] = (e.qNormalize ? sq * qCoef : -meanQ) + (e.bcAlpha != 0.f ? e.bcAlpha * bcMse : 0.0);
+    m[1] = 0;
+    m[2] = nan;
+    m[3] = nan;
+    m[4] = nan;
+    m[5] = meanQ;
+    m[6] = bcMse;
+  } else {
+    // factorised categorical: dL/do = (w/B)(softmax(o) − onehot(bin))
+    double sumW, clipped, loss = 0, sstd = 0, ent = 0, bc = 0;
+    weightStats(sumW, clipped);
+    std::vector<float> lp(K);
+    for (int i = 0; i < B; i++) {
+      const float cw = w[i] * invB;
+      for (int d = 0; d < ad; d++) {
+        const float* o = out + size_t(i) * D + size_t(d) * K;
+        float* g = dout + size_t(i) * D + size_t(d) * K;
+        float mx = o[0];
+        int arg = 0;
+        for (int k = 1; k < K; k++)
+          if (o[k] > mx) {
+            mx = o[k];
+            arg = k;
+          }
+        float se = 0.f;
+        for (int k = 0; k < K; k++) se += std::exp(o[k] - mx);
+        const float lse = std::log(se);
+        const int b = e.bin[size_t(idx[i]) * ad + d];
+        double m1c = 0, m2c = 0;
+        for (int k = 0; k < K; k++) {
+          lp[k] = (o[k] - mx) - lse;
+          const float p = std::exp(lp[k]);
+          g[k] = (p - (k == b ? 1.0f : 0.0f)) * cw;
+          m1c += double(p) * e.centers[k];
+          m2c += double(p) * e.centers[k] * e.centers[k];
+          ent -= double(p) * lp[k];
+        }
+        loss -= double(w[i]) * lp[b];
+        sstd += std::sqrt(std::max(m2c - m1c * m1c, 0.0));
+        const double dm = double(e.centers[arg]) - e.a[size_t(i) * ad + d];
+        bc += dm * dm;
+      }
+    }
+    m[0] = loss / B;
+    m[1] = sstd / (double(B) * ad);
+    m[2] = ent / B;
+    m[3] = sumW / B;
+    m[4] = clipped / B;
+    m[5] = nan;
+    m[6] = bc / B;
+  }
+  backwardG(e.actor, theta, e.s.data(), e.pa, dout, B, e.aa, grad, true, nullptr, e.gA, e.gB);
+  // Adam as FlatAdam: m̂/(√v̂ + ε) = m·(√bc2/bc1)/(√v + ε·√bc2)
+  const double bc1 = 1.0 - std::pow(e.beta1, double(t));
+  const double bc2 = 1.0 - std::pow(e.beta2, double(t));
+  const double sbc2 = std::sqrt(bc2);
+  const float epsS = float(e.eps * sbc2);
+  const float stepS = float(lr * sbc2 / bc1);
+  const float b1 = float(e.beta1), c1 = float(1.0 - e.beta1), b2 = float(e.beta2), c2 = float(1.0 - e.beta2);
+  for (int64_t i = 0; i < e.P; i++) {
+    const float gi = grad[i];
+    const float mm = b1 * m1[i] + c1 * gi;
+    const float vv = b2 * v1[i] + c2 * (gi * gi);
+    m1[i] = mm;
+    v1[i] = vv;
+    theta[i] -= (mm / (std::sqrt(vv) + epsS)) * stepS;
+  }
+  for (int k = 0; k < 7; k++) acc[k] += m[k];
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -617,6 +936,219 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ------------------------------------------------------------------------------------------------
+// Extraction: N-API glue
+
+struct ExHolder {
+  Ex* e;
+};
+
+void finalizeEx(napi_env, void* data, void*) {
+  auto h = static_cast<ExHolder*>(data);
+  delete h->e;
+  delete h;
+}
+
+// Reads one net's layers from layout (4 offsets per linear layer) with sizes; false when out of range.
+bool readNet(Net& net, const double* lay, const std::vector<int>& sizes, bool layerNorm, int64_t P) {
+  const int L = int(sizes.size()) - 1;
+  for (int l = 0; l < L; l++) {
+    const double* o = lay + l * 4;
+    const Layer ly{sizes[l], sizes[l + 1], int64_t(o[0]), int64_t(o[1]), int64_t(o[2]), int64_t(o[3])};
+    const int64_t hi = std::max({ly.oW + int64_t(ly.in) * ly.out, ly.ob + ly.out, ly.og + ly.out, ly.obe + ly.out});
+    if (ly.oW < 0 || ly.ob < 0 || hi > P || (layerNorm && l < L - 1 && (ly.og < 0 || ly.obe < 0))) return false;
+    net.layers.push_back(ly);
+  }
+  return true;
+}
+
+// exCreate({ ints: Int32Array, floats: Float64Array, layout: Float64Array, critic, obs, act: Float32Array, bins: Int32Array, centers: Float32Array })
+//   ints   = [method (0 awr, 1 ddpg, 2 awr-discrete), obsDim, actDim, B, bins, qReduce (0 min, 1 mean, 2 q1), qNormalize,
+//             precomputeWeights, actor activation, actor layerNorm, critic activation, critic layerNorm,
+//             nActorSizes, ...actorSizes, nQSizes, ...qSizes]
+//   floats = [beta, maxWeight, logStdMin, logStdMax, bcAlpha, beta1, beta2, eps]
+//   layout = [P, log σ offset (-1), actor layers' (oW, ob, og, obe), then q1's, q2's, v's into critic]
+napi_value ExCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr));
+  if (argc < 1) return throwError(env, "exCreate needs a spec object");
+  int32_t* ints;
+  double *fl, *lay;
+  size_t ni, nf, nl;
+  if (!typedArray(env, prop(env, arg, "ints"), napi_int32_array, &ints, &ni) || ni < 14) return throwError(env, "spec.ints must be an Int32Array");
+  if (!typedArray(env, prop(env, arg, "floats"), napi_float64_array, &fl, &nf) || nf < 8) return throwError(env, "spec.floats must be a Float64Array of 8");
+  if (!typedArray(env, prop(env, arg, "layout"), napi_float64_array, &lay, &nl)) return throwError(env, "spec.layout must be a Float64Array");
+  std::unique_ptr<Ex> ep(new Ex());
+  Ex& e = *ep;
+  e.method = ints[0];
+  e.obsDim = ints[1];
+  e.actDim = ints[2];
+  e.B = ints[3];
+  e.bins = ints[4];
+  e.qReduce = ints[5];
+  e.qNormalize = ints[6] != 0;
+  const bool precompute = ints[7] != 0;
+  e.aa = Arch{ints[8], ints[9] != 0};
+  e.ca = Arch{ints[10], ints[11] != 0};
+  const int na = ints[12];
+  if (na < 2 || ni < size_t(14 + na)) return throwError(env, "bad spec.ints");
+  std::vector<int> as(ints + 13, ints + 13 + na);
+  const int nq = ints[13 + na];
+  if (nq < 2 || ni != size_t(14 + na + nq)) return throwError(env, "bad spec.ints");
+  std::vector<int> qs(ints + 14 + na, ints + 14 + na + nq);
+  if (e.method < 0 || e.method > 2 || e.qReduce < 0 || e.qReduce > 2 || e.B < 1 || e.aa.act < 0 || e.aa.act > 2 || e.ca.act < 0 || e.ca.act > 2)
+    return throwError(env, "bad spec.ints");
+  e.outDim = e.method == DISCRETE ? e.actDim * e.bins : e.actDim;
+  if (as[0] != e.obsDim || as.back() != e.outDim) return throwError(env, "actor sizes must run from obsDim to the head's width");
+  if (qs[0] != e.obsDim + e.actDim || qs.back() != 1) return throwError(env, "Q sizes must run from obsDim + actDim to 1");
+  e.beta = float(fl[0]);
+  e.maxWeight = float(fl[1]);
+  e.lsMin = float(fl[2]);
+  e.lsMax = float(fl[3]);
+  e.bcAlpha = float(fl[4]);
+  e.beta1 = fl[5];
+  e.beta2 = fl[6];
+  e.eps = fl[7];
+  const int La = na - 1, Lq = nq - 1;
+  if (nl != size_t(2 + 4 * La + 3 * 4 * Lq)) return throwError(env, "bad spec.layout length");
+  e.P = int64_t(lay[0]);
+  e.oLogStd = int64_t(lay[1]);
+  if ((e.method == AWR) != (e.oLogStd >= 0) || e.oLogStd + e.actDim > e.P) return throwError(env, "bad log std offset");
+  if (!readNet(e.actor, lay + 2, as, e.aa.layerNorm, e.P)) return throwError(env, "actor layout offsets out of range");
+  float* cp;
+  size_t clen;
+  if (!typedArray(env, prop(env, arg, "critic"), napi_float32_array, &cp, &clen)) return throwError(env, "spec.critic must be a Float32Array");
+  std::vector<int> vs = qs;
+  vs[0] = e.obsDim;
+  if (!readNet(e.q1, lay + 2 + 4 * La, qs, e.ca.layerNorm, int64_t(clen)) || !readNet(e.q2, lay + 2 + 4 * La + 4 * Lq, qs, e.ca.layerNorm, int64_t(clen)) ||
+      !readNet(e.v, lay + 2 + 4 * La + 8 * Lq, vs, e.ca.layerNorm, int64_t(clen)))
+    return throwError(env, "critic layout offsets out of range");
+  e.critic.assign(cp, cp + clen);
+  e.cgrad.assign(clen, 0.f);
+  float *o, *a;
+  size_t lo, la;
+  if (!typedArray(env, prop(env, arg, "obs"), napi_float32_array, &o, &lo) || lo % e.obsDim != 0) return throwError(env, "spec.obs must be a Float32Array of whole rows");
+  e.N = int64_t(lo / e.obsDim);
+  if (!typedArray(env, prop(env, arg, "act"), napi_float32_array, &a, &la) || la != size_t(e.N) * e.actDim) return throwError(env, "spec.act must hold N·actDim values");
+  e.obs.assign(o, o + lo);
+  e.act.assign(a, a + la);
+  if (e.method == DISCRETE) {
+    int32_t* b;
+    float* c;
+    size_t lb, lc;
+    if (e.bins < 2 || !typedArray(env, prop(env, arg, "bins"), napi_int32_array, &b, &lb) || lb != la) return throwError(env, "spec.bins must hold N·actDim bin indices");
+    if (!typedArray(env, prop(env, arg, "centers"), napi_float32_array, &c, &lc) || lc != size_t(e.bins)) return throwError(env, "spec.centers must hold the bin values");
+    for (size_t i = 0; i < lb; i++)
+      if (b[i] < 0 || b[i] >= e.bins) return throwError(env, "bin index out of range");
+    e.bin.assign(b, b + lb);
+    e.centers.assign(c, c + lc);
+  }
+  // scratch
+  const int B = e.B, od = e.obsDim, ad = e.actDim;
+  int wmax = std::max(*std::max_element(as.begin(), as.end()), *std::max_element(qs.begin(), qs.end()));
+  e.s.assign(size_t(B) * od, 0.f);
+  e.a.assign(size_t(B) * ad, 0.f);
+  e.sa.assign(size_t(B) * (od + ad), 0.f);
+  e.w.assign(B, 0.f);
+  e.q.assign(size_t(B) * (1 + ad), 0.f);
+  e.dout.assign(size_t(B) * e.outDim, 0.f);
+  e.grad.assign(e.P, 0.f);
+  e.gA.assign(size_t(B) * wmax, 0.f);
+  e.gB.assign(size_t(B) * wmax, 0.f);
+  e.dx1.assign(size_t(B) * (od + ad), 0.f);
+  e.dx2.assign(size_t(B) * (od + ad), 0.f);
+  allocPass(e.pa, as, B, e.aa);
+  allocPass(e.pq1, qs, B, e.ca);
+  allocPass(e.pq2, qs, B, e.ca);
+  allocPass(e.pv, vs, B, e.ca);
+  if (precompute && e.method != DDPG) precomputeWeights(e);
+  napi_value ext;
+  auto h = new ExHolder{ep.get()};
+  if (napi_create_external(env, h, finalizeEx, nullptr, &ext) != napi_ok) {
+    delete h;
+    return throwError(env, "cannot create the extractor handle");
+  }
+  ep.release();
+  return ext;
+}
+
+ExHolder* exHolderOf(napi_env env, napi_value v) {
+  void* d = nullptr;
+  if (napi_get_value_external(env, v, &d) != napi_ok || !d) return nullptr;
+  return static_cast<ExHolder*>(d);
+}
+
+// exStep(handle, indices: Int32Array (n·B), n, lrs: Float64Array (n), theta, m, v: Float32Array, adamT) → Float64Array(7)
+//   the means over the n steps of loss, policyStd, entropy, meanWeight, clippedFrac, meanQ, bcMse
+napi_value ExStep(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 8) return throwError(env, "exStep(handle, indices, n, lrs, theta, m, v, adamT)");
+  ExHolder* h = exHolderOf(env, a[0]);
+  if (!h) return throwError(env, "exStep: not an extractor handle");
+  if (!h->e) return throwError(env, "exStep: the extractor was disposed");
+  Ex& e = *h->e;
+  int32_t* idx;
+  size_t nidx;
+  if (!typedArray(env, a[1], napi_int32_array, &idx, &nidx)) return throwError(env, "indices must be an Int32Array");
+  int32_t n;
+  NAPI_CALL(env, napi_get_value_int32(env, a[2], &n));
+  if (n < 1 || nidx != size_t(n) * e.B) return throwError(env, "indices must hold n·batchSize rows");
+  for (size_t i = 0; i < nidx; i++)
+    if (idx[i] < 0 || idx[i] >= e.N) return throwError(env, "minibatch index out of range");
+  double* lrs;
+  size_t nlr;
+  if (!typedArray(env, a[3], napi_float64_array, &lrs, &nlr) || nlr != size_t(n)) return throwError(env, "lrs must be a Float64Array of n");
+  float* st[3];
+  size_t len[3];
+  for (int i = 0; i < 3; i++)
+    if (!typedArray(env, a[4 + i], napi_float32_array, &st[i], &len[i]) || len[i] != size_t(e.P)) return throwError(env, "theta, m, v must be Float32Arrays of the parameter count");
+  double t0;
+  NAPI_CALL(env, napi_get_value_double(env, a[7], &t0));
+  double acc[7] = {0, 0, 0, 0, 0, 0, 0};
+  for (int s = 0; s < n; s++) exStep(e, idx + size_t(s) * e.B, lrs[s], st[0], st[1], st[2], int64_t(t0) + s + 1, acc);
+  napi_value ab, out;
+  double* o;
+  NAPI_CALL(env, napi_create_arraybuffer(env, 7 * sizeof(double), reinterpret_cast<void**>(&o), &ab));
+  for (int k = 0; k < 7; k++) o[k] = acc[k] / n;
+  NAPI_CALL(env, napi_create_typedarray(env, napi_float64_array, 7, ab, 0, &out));
+  return out;
+}
+
+// exWeights(handle) → Float32Array of every dataset row's AWR weight, or null when not precomputed.
+napi_value ExWeights(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &a, nullptr, nullptr));
+  ExHolder* h = argc == 1 ? exHolderOf(env, a) : nullptr;
+  if (!h || !h->e) return throwError(env, "exWeights: not a live extractor handle");
+  napi_value out;
+  if (h->e->weights.empty()) {
+    NAPI_CALL(env, napi_get_null(env, &out));
+    return out;
+  }
+  const size_t n = h->e->weights.size();
+  napi_value ab;
+  void* d;
+  NAPI_CALL(env, napi_create_arraybuffer(env, n * sizeof(float), &d, &ab));
+  std::memcpy(d, h->e->weights.data(), n * sizeof(float));
+  NAPI_CALL(env, napi_create_typedarray(env, napi_float32_array, n, ab, 0, &out));
+  return out;
+}
+
+napi_value ExDispose(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &a, nullptr, nullptr));
+  ExHolder* h = argc == 1 ? exHolderOf(env, a) : nullptr;
+  if (!h) return throwError(env, "exDispose: not an extractor handle");
+  delete h->e;
+  h->e = nullptr;
+  return nullptr;
+}
+
 // info() → OpenBLAS core name and build configuration
 napi_value Info(napi_env env, napi_callback_info) {
   std::string s = std::string(BLAS_CORENAME()) + " | " + BLAS_CONFIG();
@@ -634,7 +1166,11 @@ NAPI_MODULE_INIT() {
       {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dispose", nullptr, Dispose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"exCreate", nullptr, ExCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"exStep", nullptr, ExStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"exWeights", nullptr, ExWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"exDispose", nullptr, ExDispose, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  if (napi_define_properties(env, exports, 4, props) != napi_ok) return nullptr;
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return nullptr;
   return exports;
 }

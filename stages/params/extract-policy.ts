@@ -31,6 +31,7 @@ export const extractPolicySchema = {
     bins: { type: 'integer', minimum: 2, default: 21, description: 'awr-discrete: bins per action dimension over the action box.' },
     log_every: { type: 'integer', minimum: 1, default: 1000 },
     checkpoint_every: { type: 'integer', minimum: 1, default: 10000 },
+    compute: { enum: ['auto', 'tfjs', 'kernel'], default: 'auto', description: "Where the actor step runs (protocol frozen). kernel: the native kernel (native/iql-kernel, built by scripts/build-kernel.sh: the whole step in one call — minibatch, AWR weights or DDPG's ∂Q/∂a through the frozen critic, the head's loss, the actor's backward and Adam — GEMMs on OpenBLAS, one thread); tfjs: tfjs ops on `backend`; auto: the kernel when it is built, else tfjs (the log says why). The two agree to float rounding, not bit for bit: the path used is recorded in the manifest (`compute`) and in the policy's and checkpoints' metadata; set it explicitly to make it part of the cache key. Checkpoints of either path resume on the other. protocol joint runs the actor on tfjs whatever this says (its critic changes every step)." },
     backend: backendParam,
   },
 } as const satisfies JSONSchema;

@@ -9,9 +9,7 @@ import type { Activation } from '../nn/dense.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { Critic, criticFromTable } from './critic.js';
 import { createExtractor, EXTRACT_METHODS, policyFromTable, type ExtractConfig, type ExtractMethod } from './extract.js';
-import { adamMismatch, bimodalBandit, referenceMlp, syntheticTransitions } from './fixtures.js';
-import { awrDiscreteLoss, awrGaussianLoss, ddpgLoss } from './losses.js';
-import { actionsToBins } from './policy.js';
+import { adamMismatch, bimodalBandit, referenceExtractStep, syntheticTransitions } from './fixtures.js';
 
 // One-state bandit, actions near −0.9 (reward 0.5) and +0.9 (reward 1): a bimodal dataset
 // whose best mode is +0.9. The critic is trained by IQL on it (every step terminal: Q = r).
@@ -273,45 +271,9 @@ test('optimised extraction steps equal an autograd + Adam reference step on each
         const w0 = tableToWeights(ex.exportState());
         const m = ex.step(1, { indices: idx });
         const w1 = tableToWeights(ex.exportState());
-        const names = [...w0.keys()].filter((k) => !k.startsWith('adam/'));
-        const ref = tf.tidy(() => {
-          const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) => referenceMlp(x, get, prefix, prefix === 'pi' ? aarch : carch);
-          const C = (n: string) => tf.tensor(cw.get(n)!.values, cw.get(n)!.shape);
-          const rows = Array.from(idx);
-          const s = tf.tensor2d(
-            rows.flatMap((i) => Array.from(data.observations.subarray(i * 3, i * 3 + 3), (x, k) => (stats ? (x - stats.mean[k]!) / stats.std[k]! : x))),
-            [B, 3],
-          );
-          const a = tf.tensor2d(rows.flatMap((i) => Array.from(data.actions.subarray(i * 2, i * 2 + 2))), [B, 2]);
-          const sa = tf.concat([s, a], 1);
-          const adv = tf.sub(tf.minimum(net(sa, C, 'q1'), net(sa, C, 'q2')), net(s, C, 'v'));
-          const wts = tf.minimum(tf.exp(tf.mul(adv, 2)), 100);
-          const T0 = (n: string) => tf.tensor(w0.get(n)!.values, w0.get(n)!.shape);
-          const ddpgQ = (get: (n: string) => tf.Tensor) => {
-            const pi = tf.tanh(net(s, get, 'pi')) as tf.Tensor2D;
-            const piSa = tf.concat([s, pi], 1);
-            const q1 = net(piSa, C, 'q1');
-            const q = v.qReduce === 'q1' ? q1 : v.qReduce === 'mean' ? tf.mul(tf.add(q1, net(piSa, C, 'q2')), 0.5) : tf.minimum(q1, net(piSa, C, 'q2'));
-            return { pi, q };
-          };
-          // λ = 1/mean|Q(s, π(s))| at the step's parameters, a constant of the loss (stop-gradient).
-          const qScale = v.qNormalize ? 1 / tf.mean(tf.abs(ddpgQ(T0).q)).dataSync()[0]! : 1;
-          const vars = names.map(T0);
-          const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-            const get = (n: string) => ps[names.indexOf(n)]!;
-            if (v.method === 'ddpg') {
-              const { pi, q } = ddpgQ(get);
-              return ddpgLoss(q, pi, a, v.bcAlpha ?? 0, qScale);
-            }
-            const out = net(s, get, 'pi') as tf.Tensor2D;
-            if (v.method === 'awr') return awrGaussianLoss(out, get('log_std'), a, wts, { min: -5, max: v.logStdMax ?? 2 });
-            const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * 2, r * 2 + 2), 5, -1, 1))), [B, 2], 'int32');
-            return awrDiscreteLoss(tf.reshape(out, [B, 2, 5]) as tf.Tensor3D, binsOf, wts);
-          })(vars);
-          return { loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
-        });
+        const ref = referenceExtractStep(data, cw, w0, idx, { ...v, actorArch: aarch, criticArch: carch, stats, beta: 2 });
         assert.ok(Math.abs(m.loss - ref.loss) < 1e-5 * Math.max(1, Math.abs(ref.loss)), `${label}: loss ${m.loss} vs ${ref.loss}`);
-        const bad = adamMismatch(names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
+        const bad = adamMismatch(ref.names, ref.grads, w0, w1, { t: 4, lr: 1e-2, thetaTol: 1e-5 });
         assert.equal(bad, null, `${label}: ${bad}`);
         ex.dispose();
       }

@@ -33,6 +33,15 @@
  * critic's statistics when the critic has them (the dataset is normalised once here, the critic
  * is called with `normalizedObs`, and the policy carries the statistics to act on raw ones).
  *
+ * Compute path (`compute`): 'tfjs' runs the step below as tfjs ops on the active backend; 'kernel'
+ * runs the same step in the native kernel (iql-kernel.ts createExtractKernel, native/iql-kernel:
+ * one call for n steps, GEMMs on OpenBLAS with one thread), with the state in the same flat
+ * Float32Arrays ([pi MLP | log σ], Adam's m and v), the same minibatches (indices drawn here from
+ * the same Rng) and the learning rate of each step computed here; 'auto' is the kernel when it is
+ * built, else tfjs (said once). The two agree to float rounding, not bit for bit: checkpoints and
+ * policy tables record the path (`compute`), and a checkpoint of either path resumes on the other.
+ * The kernel's critic is fixed at creation, so `setCritic` (joint training) needs 'tfjs'.
+ *
  * Speed: the critic is frozen, so AWR's weights depend only on the dataset row; with
  * `precomputeWeights` ('auto': when steps·batch ≥ dataset size) they are computed once for the
  * whole dataset and a step costs only the actor's forward/backward.
@@ -43,10 +52,11 @@ import { Rng } from '../rng.js';
 import { cosineLr, FlatAdam } from '../nn/adam.js';
 import { archFromMetadata, initMlp, isNativeBackend, mlpBackward, mlpForward, ParamLayout, type Activation } from '../nn/dense.js';
 import { readMetadata, requireWeight, tableToWeights, weightsToTable, type NamedArray } from '../nn/serialize.js';
-import { DeviceData, sampleIndices, type Transitions } from './common.js';
+import { DeviceData, sampleIndices, validateShapes, type Transitions } from './common.js';
 import { awrDiscreteLossGrad, awrGaussianLossGrad, awrWeights, ddpgLossGrad, meanRowSq } from './losses.js';
 import { normalizeObs, sameObsNorm } from './obs-norm.js';
-import type { Critic, QReduce } from './critic.js';
+import { qSizes, vSizes, type Critic, type QReduce } from './critic.js';
+import { createExtractKernel, extractFallbackMessage, extractKernelStatus, warnExtractFallback } from './iql-kernel.js';
 import {
   actionsToBins,
   binCenters,
@@ -94,7 +104,11 @@ export interface ExtractConfig {
   actHigh: number;
   /** Compute the AWR weights of every dataset row once ('auto': when steps·batch ≥ size). */
   precomputeWeights: 'auto' | 'always' | 'never';
+  /** Where the step runs: tfjs ops on the active backend, the native kernel, or the kernel when built. */
+  compute: ExtractCompute;
 }
+
+export type ExtractCompute = 'auto' | 'tfjs' | 'kernel';
 
 export const EXTRACT_DEFAULTS: Omit<ExtractConfig, 'method'> = {
   hidden: [256, 256],
@@ -118,6 +132,7 @@ export const EXTRACT_DEFAULTS: Omit<ExtractConfig, 'method'> = {
   actLow: -1,
   actHigh: 1,
   precomputeWeights: 'auto',
+  compute: 'tfjs',
 };
 
 /** Means over the steps of the last step() call. NaN where a method has no such quantity. */
@@ -145,6 +160,8 @@ const METRIC_KEYS = ['loss', 'policyStd', 'entropy', 'meanWeight', 'clippedFrac'
 export interface Extractor {
   readonly method: ExtractMethod;
   readonly config: ExtractConfig;
+  /** The compute path actually used ('auto' resolved). */
+  readonly compute: 'tfjs' | 'kernel';
   readonly stepCount: number;
   /** Run n steps; mean metrics over them (one device read). */
   step(n?: number, opts?: { indices?: Int32Array }): ExtractMetrics;
@@ -202,21 +219,14 @@ export function createExtractor(
   const initRng = new Rng(seed, 0);
   const init = initMlp(sizes, initRng, 1, arch);
   if (method === 'awr') init.push(new Float32Array(actDim)); // log σ = 0
-  const adam = new FlatAdam(layout.packArrays(init), { lr: cfg.lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps });
+  const theta0 = layout.packArrays(init);
   const batchRng = new Rng(seed, 1);
-
-  // Data on the device, observations normalised once with the critic's statistics (if any).
   const obsNorm = critic.obsNorm;
-  const dev = new DeviceData(obsNorm ? { ...data, observations: normalizeObs(data.observations, obsNorm) } : data, { obsAct: usesWeights });
-  const bins =
-    method === 'awr-discrete'
-      ? tf.keep(tf.tensor2d(actionsToBins(data.actions, cfg.bins, cfg.actLow, cfg.actHigh), [data.size, actDim], 'int32'))
-      : null;
-  const centers = method === 'awr-discrete' ? tf.keep(tf.tensor1d(binCenters(cfg.bins, cfg.actLow, cfg.actHigh))) : null;
   const precompute =
     usesWeights &&
     (cfg.precomputeWeights === 'always' || (cfg.precomputeWeights === 'auto' && cfg.steps * cfg.batchSize >= data.size));
-  const weights = precompute ? tf.keep(computeWeights(critic, dev, cfg.beta, cfg.maxWeight)) : null;
+  const compute = resolveExtractCompute(cfg.compute);
+  const trainer = compute === 'kernel' ? kernelTrainer() : tfjsTrainer();
 
   let steps = 0;
   let last = emptyMetrics(0, cfg.lr);
@@ -225,91 +235,172 @@ export function createExtractor(
     return cfg.lrSchedule === 'cosine' ? cosineLr(cfg.lr, t, cfg.steps) : cfg.lr;
   }
 
-  function batchWeights(it: tf.Tensor1D): tf.Tensor2D {
-    if (weights) return tf.gather(weights, it);
-    return awrWeights(critic.advantage(tf.gather(dev.obsAct!, it), tf.gather(dev.obs, it), NORMALIZED), cfg.beta, cfg.maxWeight) as tf.Tensor2D;
+  /** The step on tfjs ops (the active backend): θ, m, v in FlatAdam. */
+  function tfjsTrainer(): ActorTrainer {
+    const adam = new FlatAdam(theta0, { lr: cfg.lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps });
+    // Data on the device, observations normalised once with the critic's statistics (if any).
+    const dev = new DeviceData(obsNorm ? { ...data, observations: normalizeObs(data.observations, obsNorm) } : data, { obsAct: usesWeights });
+    const bins =
+      method === 'awr-discrete'
+        ? tf.keep(tf.tensor2d(actionsToBins(data.actions, cfg.bins, cfg.actLow, cfg.actHigh), [data.size, actDim], 'int32'))
+        : null;
+    const centers = method === 'awr-discrete' ? tf.keep(tf.tensor1d(binCenters(cfg.bins, cfg.actLow, cfg.actHigh))) : null;
+    const weights = precompute ? tf.keep(computeWeights(critic, dev, cfg.beta, cfg.maxWeight)) : null;
+
+    function batchWeights(it: tf.Tensor1D): tf.Tensor2D {
+      if (weights) return tf.gather(weights, it);
+      return awrWeights(critic.advantage(tf.gather(dev.obsAct!, it), tf.gather(dev.obs, it), NORMALIZED), cfg.beta, cfg.maxWeight) as tf.Tensor2D;
+    }
+
+    const native = isNativeBackend();
+
+    /**
+     * One actor step without a tape: the actor's forward (mlpForward), the method's loss and its
+     * dL/d(actor output) from losses.ts, back through the actor (mlpBackward), one flat Adam update.
+     * Returns the metric vector (METRIC_KEYS order).
+     */
+    function trainStep(idx: Int32Array, lr: number): tf.Tensor1D {
+      return tf.tidy(() => {
+        const B = idx.length;
+        const it = tf.tensor1d(idx, 'int32');
+        const s = tf.gather(dev.obs, it);
+        const a = tf.gather(dev.act, it);
+        const w = usesWeights ? batchWeights(it) : null;
+        const p = layout.unpack(adam.theta);
+        const actor = p.slice(0, nMlp);
+        const pass = mlpForward(s, actor, arch, native);
+        const nan = tf.scalar(NaN);
+        let dOut: tf.Tensor;
+        let dExtra: tf.Tensor[] = [];
+        let metrics: tf.Tensor[];
+        if (method === 'awr') {
+          const g = awrGaussianLossGrad(pass.out, p[nMlp]!, a, w!, { min: cfg.logStdMin, max: cfg.logStdMax });
+          dOut = g.dOut;
+          dExtra = [g.dLogStd];
+          metrics = [g.loss, tf.mean(tf.exp(g.logStd)), gaussianEntropy(g.logStd as tf.Tensor1D), tf.div(g.sumW, B), clippedFrac(w!), nan, meanRowSq(g.diff)];
+        } else if (method === 'ddpg') {
+          const pi = tf.tanh(pass.out);
+          const { q, dqda } = critic.qWithActionGrad(s, pi as tf.Tensor2D, cfg.qReduce, NORMALIZED);
+          const g = ddpgLossGrad(q, dqda, pi, a, cfg.bcAlpha, cfg.qNormalize);
+          dOut = g.dOut;
+          metrics = [g.loss, tf.scalar(0), nan, nan, nan, g.meanQ, g.bcMse];
+        } else {
+          const logits = tf.reshape(pass.out, [B, actDim, cfg.bins]) as tf.Tensor3D;
+          const g = awrDiscreteLossGrad(logits, tf.gather(bins!, it), w!);
+          dOut = tf.reshape(g.dLogits, [B, actDim * cfg.bins]);
+          const st = categoricalStatsOfLogp(g.logp, centers!);
+          const mode = tf.gather(centers!, tf.argMax(logits, -1));
+          metrics = [g.loss, tf.mean(st.std), tf.mean(st.entropy), tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
+        }
+        const grads = mlpBackward(dOut, pass, actor, { native }).grads;
+        adam.step(tf.concat([...grads, ...dExtra].map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D, lr);
+        return tf.stack(metrics) as tf.Tensor1D;
+      });
+    }
+
+    /** Fraction of weights at the clip. */
+    function clippedFrac(w: tf.Tensor): tf.Scalar {
+      return tf.mean(tf.cast(tf.greaterEqual(w, cfg.maxWeight), 'float32'));
+    }
+
+    return {
+      run(idx, n, lrs) {
+        const B = cfg.batchSize;
+        let sum: tf.Tensor1D | null = null;
+        for (let k = 0; k < n; k++) {
+          const vec = trainStep(idx.subarray(k * B, (k + 1) * B), lrs[k]!);
+          if (sum === null) sum = vec;
+          else {
+            const s2: tf.Tensor1D = tf.add(sum, vec);
+            sum.dispose();
+            vec.dispose();
+            sum = s2;
+          }
+        }
+        const v = sum!.dataSync();
+        sum!.dispose();
+        return Array.from(v, (x) => x / n);
+      },
+      read: () => ({ theta: adam.theta.dataSync() as Float32Array, m: adam.m.dataSync() as Float32Array, v: adam.v.dataSync() as Float32Array, t: adam.t }),
+      write: (x) => adam.setState(x.theta, x.m, x.v, x.t),
+      theta: () => adam.theta.clone(),
+      datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
+      dispose() {
+        for (const t of [bins, centers, weights]) t?.dispose();
+        adam.dispose();
+        dev.dispose();
+      },
+    };
   }
 
-  const native = isNativeBackend();
-
-  /**
-   * One actor step without a tape: the actor's forward (mlpForward), the method's loss and its
-   * dL/d(actor output) from losses.ts, back through the actor (mlpBackward), one flat Adam update.
-   * Returns the metric vector (METRIC_KEYS order).
-   */
-  function trainStep(idx: Int32Array, lr: number): tf.Tensor1D {
-    return tf.tidy(() => {
-      const B = idx.length;
-      const it = tf.tensor1d(idx, 'int32');
-      const s = tf.gather(dev.obs, it);
-      const a = tf.gather(dev.act, it);
-      const w = usesWeights ? batchWeights(it) : null;
-      const p = layout.unpack(adam.theta);
-      const actor = p.slice(0, nMlp);
-      const pass = mlpForward(s, actor, arch, native);
-      const nan = tf.scalar(NaN);
-      let dOut: tf.Tensor;
-      let dExtra: tf.Tensor[] = [];
-      let metrics: tf.Tensor[];
-      if (method === 'awr') {
-        const g = awrGaussianLossGrad(pass.out, p[nMlp]!, a, w!, { min: cfg.logStdMin, max: cfg.logStdMax });
-        dOut = g.dOut;
-        dExtra = [g.dLogStd];
-        metrics = [g.loss, tf.mean(tf.exp(g.logStd)), gaussianEntropy(g.logStd as tf.Tensor1D), tf.div(g.sumW, B), clippedFrac(w!), nan, meanRowSq(g.diff)];
-      } else if (method === 'ddpg') {
-        const pi = tf.tanh(pass.out);
-        const { q, dqda } = critic.qWithActionGrad(s, pi as tf.Tensor2D, cfg.qReduce, NORMALIZED);
-        const g = ddpgLossGrad(q, dqda, pi, a, cfg.bcAlpha, cfg.qNormalize);
-        dOut = g.dOut;
-        metrics = [g.loss, tf.scalar(0), nan, nan, nan, g.meanQ, g.bcMse];
-      } else {
-        const logits = tf.reshape(pass.out, [B, actDim, cfg.bins]) as tf.Tensor3D;
-        const g = awrDiscreteLossGrad(logits, tf.gather(bins!, it), w!);
-        dOut = tf.reshape(g.dLogits, [B, actDim * cfg.bins]);
-        const st = categoricalStatsOfLogp(g.logp, centers!);
-        const mode = tf.gather(centers!, tf.argMax(logits, -1));
-        metrics = [g.loss, tf.mean(st.std), tf.mean(st.entropy), tf.div(tf.sum(w!), B), clippedFrac(w!), nan, meanRowSq(tf.sub(mode, a))];
-      }
-      const grads = mlpBackward(dOut, pass, actor, { native }).grads;
-      adam.step(tf.concat([...grads, ...dExtra].map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D, lr);
-      return tf.stack(metrics) as tf.Tensor1D;
-    });
-  }
-
-  /** Fraction of weights at the clip. */
-  function clippedFrac(w: tf.Tensor): tf.Scalar {
-    return tf.mean(tf.cast(tf.greaterEqual(w, cfg.maxWeight), 'float32'));
+  /** The step in the native kernel: θ, m, v in Float32Arrays (`layout` order) it updates in place. */
+  function kernelTrainer(): ActorTrainer {
+    validateShapes(data);
+    const cArch = critic.arch;
+    const cLayout = ParamLayout.ofMlps([
+      { prefix: 'q1', sizes: qSizes(critic.spec), arch: cArch },
+      { prefix: 'q2', sizes: qSizes(critic.spec), arch: cArch },
+      { prefix: 'v', sizes: vSizes(critic.spec), arch: cArch },
+    ]);
+    const cFlat = cLayout.packArrays([...critic.q1.params, ...critic.q2.params, ...critic.v.params].map((t) => t.dataSync() as Float32Array));
+    const kernel = createExtractKernel(
+      {
+        method, obsDim: spec.obsDim, actDim, batchSize: cfg.batchSize, bins: cfg.bins, qReduce: cfg.qReduce, qNormalize: cfg.qNormalize,
+        precomputeWeights: precompute, actorArch: arch, actorSizes: sizes, beta: cfg.beta, maxWeight: cfg.maxWeight,
+        logStdMin: cfg.logStdMin, logStdMax: cfg.logStdMax, bcAlpha: cfg.bcAlpha, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps,
+        total: layout.total, offset: (name) => layout.offsets[layout.index(name)]!,
+        critic: { arch: cArch, qSizes: qSizes(critic.spec), flat: cFlat, offset: (name) => cLayout.offsets[cLayout.index(name)]! },
+      },
+      {
+        obs: obsNorm ? normalizeObs(data.observations, obsNorm) : data.observations,
+        act: data.actions,
+        ...(method === 'awr-discrete'
+          ? { bins: actionsToBins(data.actions, cfg.bins, cfg.actLow, cfg.actHigh), centers: binCenters(cfg.bins, cfg.actLow, cfg.actHigh) }
+          : {}),
+      },
+    );
+    const s = { theta: theta0.slice(), m: new Float32Array(layout.total), v: new Float32Array(layout.total) };
+    let t = 0;
+    return {
+      run(idx, n, lrs) {
+        const r = kernel.step(idx, n, Float64Array.from(lrs), s, t);
+        t += n;
+        return Array.from(r);
+      },
+      read: () => ({ theta: s.theta.slice(), m: s.m.slice(), v: s.v.slice(), t }),
+      write(x) {
+        for (const k of ['theta', 'm', 'v'] as const) {
+          if (x[k].length !== s[k].length) throw new Error(`Extractor.importState: ${k} has ${x[k].length} values, expected ${s[k].length}`);
+          s[k].set(x[k]);
+        }
+        t = x.t;
+      },
+      // A copy: on the cpu backend a tensor may alias the array.
+      theta: () => tf.tensor1d(s.theta.slice()),
+      datasetWeights: () => kernel.weights(),
+      dispose: () => kernel.dispose(),
+    };
   }
 
   function step(n = 1, opts: { indices?: Int32Array } = {}): ExtractMetrics {
     if (!(n >= 1) || !Number.isInteger(n)) throw new Error(`Extractor.step: n must be a positive integer, got ${n}`);
     const B = cfg.batchSize;
     if (opts.indices && opts.indices.length !== n * B) throw new Error(`Extractor.step: indices must hold ${n * B} rows`);
-    let sum: tf.Tensor1D | null = null;
-    let lr = cfg.lr;
-    for (let k = 0; k < n; k++) {
-      const idx = opts.indices ? opts.indices.subarray(k * B, (k + 1) * B) : sampleIndices(batchRng, dev.size, B);
-      lr = lrAt(steps);
-      const vec = trainStep(idx, lr);
-      steps += 1;
-      if (sum === null) sum = vec;
-      else {
-        const s2: tf.Tensor1D = tf.add(sum, vec);
-        sum.dispose();
-        vec.dispose();
-        sum = s2;
-      }
-    }
-    const v = sum!.dataSync();
-    sum!.dispose();
-    const out = emptyMetrics(steps, lr);
-    METRIC_KEYS.forEach((k, i) => (out[k] = v[i]! / n));
+    // n·B draws in one go: the same stream as B draws per step.
+    const idx = opts.indices ?? sampleIndices(batchRng, data.size, n * B);
+    const lrs = Array.from({ length: n }, (_, k) => lrAt(steps + k));
+    const v = trainer.run(idx, n, lrs);
+    steps += n;
+    const out = emptyMetrics(steps, lrs[n - 1]!);
+    METRIC_KEYS.forEach((k, i) => (out[k] = v[i]!));
     last = out;
     return { ...out };
   }
 
   function policy(): Policy {
-    const p = tf.tidy(() => layout.unpack(adam.theta));
+    const theta = trainer.theta();
+    const p = tf.tidy(() => layout.unpack(theta));
+    theta.dispose();
     const pol = new Policy(spec, p.slice(0, nMlp), method === 'awr' ? (p[nMlp] as tf.Tensor1D) : null, seed);
     for (const t of p) t.dispose();
     return pol;
@@ -328,17 +419,19 @@ export function createExtractor(
     const named: Record<string, NamedArray> = {};
     const put = (prefix: string, flat: Float32Array) =>
       layout.unpackArrays(flat).forEach((a, i) => (named[`${prefix}${layout.names[i]}`] = { shape: layout.shapes[i]!, values: a }));
-    put('', adam.theta.dataSync() as Float32Array);
-    put('adam/m/', adam.m.dataSync() as Float32Array);
-    put('adam/v/', adam.v.dataSync() as Float32Array);
+    const st = trainer.read();
+    put('', st.theta);
+    put('adam/m/', st.m);
+    put('adam/v/', st.v);
     return weightsToTable(named, {
       format: 'extract-state',
       version: 2,
       ...policyMetadata(spec),
       config: cfg,
+      compute,
       seed,
       step: steps,
-      adamT: adam.t,
+      adamT: st.t,
       rng: batchRng.getState(),
     });
   }
@@ -357,7 +450,7 @@ export function createExtractor(
     }
     const w = tableToWeights(table);
     const read = (prefix: string) => layout.packArrays(layout.names.map((n, i) => requireWeight(w, `${prefix}${n}`, layout.shapes[i]).values));
-    adam.setState(read(''), read('adam/m/'), read('adam/v/'), Number(meta['adamT']));
+    trainer.write({ theta: read(''), m: read('adam/m/'), v: read('adam/v/'), t: Number(meta['adamT']) });
     steps = Number(meta['step']);
     batchRng.setState(meta['rng'] as number[]);
     last = emptyMetrics(steps, lrAt(steps));
@@ -366,6 +459,7 @@ export function createExtractor(
   return {
     method,
     config: cfg,
+    compute,
     get stepCount() {
       return steps;
     },
@@ -374,22 +468,47 @@ export function createExtractor(
     exportState,
     importState,
     policy,
-    exportPolicy: () => withPolicy((p) => p.toTable({ step: steps, seed })),
+    exportPolicy: () => withPolicy((p) => p.toTable({ step: steps, seed, compute })),
     act: (obs, n, opts) => withPolicy((p) => p.act(obs, n, opts)),
     stats: (obs, n) => withPolicy((p) => p.stats(obs, n)),
-    datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
+    datasetWeights: () => trainer.datasetWeights(),
     setCritic(next) {
-      if (weights) throw new Error('Extractor.setCritic: the AWR weights were precomputed from the first critic (use precomputeWeights: never)');
+      if (compute === 'kernel') throw new Error("Extractor.setCritic: the extraction kernel's critic is fixed at creation (use compute: 'tfjs')");
+      if (precompute) throw new Error('Extractor.setCritic: the AWR weights were precomputed from the first critic (use precomputeWeights: never)');
       if (next.obsDim !== critic.obsDim || next.actDim !== critic.actDim) throw new Error('Extractor.setCritic: critic dimensions differ');
       if (!sameObsNorm(next.obsNorm, critic.obsNorm)) throw new Error('Extractor.setCritic: observation statistics differ');
       critic = next;
     },
     dispose() {
-      for (const t of [bins, centers, weights]) t?.dispose();
-      adam.dispose();
-      dev.dispose();
+      trainer.dispose();
     },
   };
+}
+
+/** The actor's state and its step runner on one compute path. */
+interface ActorTrainer {
+  /** n steps on rows idx (n·batchSize) at rates lrs; the mean metric vector (METRIC_KEYS order). */
+  run(idx: Int32Array, n: number, lrs: readonly number[]): number[];
+  read(): { theta: Float32Array; m: Float32Array; v: Float32Array; t: number };
+  write(s: { theta: Float32Array; m: Float32Array; v: Float32Array; t: number }): void;
+  /** θ as a new tensor (caller disposes). */
+  theta(): tf.Tensor1D;
+  datasetWeights(): Float32Array | null;
+  dispose(): void;
+}
+
+/**
+ * 'auto' → the extraction kernel when it loads, else tfjs, saying why through `say` (default: a
+ * warning, once per process); 'kernel' without one throws.
+ */
+export function resolveExtractCompute(c: ExtractCompute, say?: (msg: string) => void): 'tfjs' | 'kernel' {
+  if (c === 'tfjs') return 'tfjs';
+  const st = extractKernelStatus();
+  if (st.available) return 'kernel';
+  if (c === 'kernel') throw new Error(`extraction compute 'kernel': the native kernel is unavailable (${st.reason})`);
+  if (say) say(extractFallbackMessage());
+  else warnExtractFallback();
+  return 'tfjs';
 }
 
 /** The extractor's device data holds normalised observations already. */

@@ -7,7 +7,8 @@ import type { NamedArray } from '../nn/serialize.js';
 import { mlpNames, PLAIN_RELU, type MlpArch } from '../nn/dense.js';
 import { referenceMlp as referenceMlpOfList } from '../nn/reference-mlp.js';
 import type { Transitions } from './common.js';
-import { expectileValueLoss, tdLoss } from './losses.js';
+import { awrDiscreteLoss, awrGaussianLoss, ddpgLoss, expectileValueLoss, tdLoss } from './losses.js';
+import { actionsToBins } from './policy.js';
 
 /** Random transitions of the given sizes (speed benchmarks): episodes of 300 steps. */
 export function syntheticTransitions(size: number, obsDim: number, actDim: number, seed = 0): Transitions {
@@ -202,4 +203,97 @@ export function referenceIqlStep(
     })(names.map(T));
     return { names, loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())) };
   });
+}
+
+/**
+ * The reference of one extraction step (extract.test.ts, extract-kernel.test.ts): tfjs autograd of
+ * the method's plain loss (losses.ts) over the per-tensor weights of an exported extract-state `w0`
+ * and of a critic table `cw`, on rows `idx` of `data` (observations normalised with `stats` where
+ * given, as the critic saw them). AWR weights min(exp(β·A), maxWeight); DDPG's λ = 1/mean|Q| at w0
+ * (a constant: stop-gradient). Returns the loss, the gradients in `names` order (every non-Adam
+ * tensor of w0) and the fraction of weights at the clip.
+ */
+export function referenceExtractStep(
+  data: Transitions,
+  cw: Map<string, NamedArray>,
+  w0: Map<string, NamedArray>,
+  idx: Int32Array,
+  o: {
+    method: 'awr' | 'ddpg' | 'awr-discrete';
+    actorArch: MlpArch;
+    criticArch: MlpArch;
+    /** Linear layers of the actor (the critic's: 3). */
+    actorLayers?: number;
+    stats: { mean: number[]; std: number[] } | null;
+    beta: number;
+    maxWeight?: number;
+    logStdMin?: number;
+    logStdMax?: number;
+    qReduce?: 'min' | 'mean' | 'q1';
+    bcAlpha?: number;
+    qNormalize?: boolean;
+    bins?: number;
+  },
+): { names: string[]; loss: number; grads: Float32Array[]; clipped: number } {
+  const { obsDim: od, actDim: ad } = data;
+  const B = idx.length;
+  const names = [...w0.keys()].filter((k) => !k.startsWith('adam/'));
+  const maxWeight = o.maxWeight ?? 100;
+  const bins = o.bins ?? 5;
+  return tf.tidy(() => {
+    const net = (x: tf.Tensor, get: (n: string) => tf.Tensor, prefix: string) =>
+      prefix === 'pi' ? referenceMlp(x, get, prefix, o.actorArch, o.actorLayers ?? 3) : referenceMlp(x, get, prefix, o.criticArch);
+    const C = (n: string) => tf.tensor(cw.get(n)!.values, cw.get(n)!.shape);
+    const rows = Array.from(idx);
+    const stats = o.stats;
+    const s = tf.tensor2d(
+      rows.flatMap((i) => Array.from(data.observations.subarray(i * od, (i + 1) * od), (x, k) => (stats ? (x - stats.mean[k]!) / stats.std[k]! : x))),
+      [B, od],
+    );
+    const a = tf.tensor2d(rows.flatMap((i) => Array.from(data.actions.subarray(i * ad, (i + 1) * ad))), [B, ad]);
+    const sa = tf.concat([s, a], 1);
+    const adv = tf.sub(tf.minimum(net(sa, C, 'q1'), net(sa, C, 'q2')), net(s, C, 'v'));
+    const wts = tf.minimum(tf.exp(tf.mul(adv, o.beta)), maxWeight);
+    const T0 = (n: string) => tf.tensor(w0.get(n)!.values, w0.get(n)!.shape);
+    const ddpgQ = (get: (n: string) => tf.Tensor) => {
+      const pi = tf.tanh(net(s, get, 'pi')) as tf.Tensor2D;
+      const piSa = tf.concat([s, pi], 1);
+      const q1 = net(piSa, C, 'q1');
+      const q = o.qReduce === 'q1' ? q1 : o.qReduce === 'mean' ? tf.mul(tf.add(q1, net(piSa, C, 'q2')), 0.5) : tf.minimum(q1, net(piSa, C, 'q2'));
+      return { pi, q };
+    };
+    // λ = 1/mean|Q(s, π(s))| at the step's parameters, a constant of the loss (stop-gradient).
+    const qScale = o.qNormalize ? 1 / tf.mean(tf.abs(ddpgQ(T0).q)).dataSync()[0]! : 1;
+    const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+      const get = (n: string) => ps[names.indexOf(n)]!;
+      if (o.method === 'ddpg') {
+        const { pi, q } = ddpgQ(get);
+        return ddpgLoss(q, pi, a, o.bcAlpha ?? 0, qScale);
+      }
+      const out = net(s, get, 'pi') as tf.Tensor2D;
+      if (o.method === 'awr') return awrGaussianLoss(out, get('log_std'), a, wts, { min: o.logStdMin ?? -5, max: o.logStdMax ?? 2 });
+      const binsOf = tf.tensor2d(rows.flatMap((r) => Array.from(actionsToBins(data.actions.subarray(r * ad, (r + 1) * ad), bins, -1, 1))), [B, ad], 'int32');
+      return awrDiscreteLoss(tf.reshape(out, [B, ad, bins]) as tf.Tensor3D, binsOf, wts);
+    })(names.map(T0));
+    const clipped = tf.mean(tf.cast(tf.greaterEqual(wts, maxWeight), 'float32')).dataSync()[0]!;
+    return { names, loss: value.dataSync()[0]!, grads: grads.map((g) => Float32Array.from(g.dataSync())), clipped };
+  });
+}
+
+/** Largest |a − b| over every tensor of two exported states (same names), and where. */
+export function maxStateDiff(a: Map<string, NamedArray>, b: Map<string, NamedArray>, filter: (name: string) => boolean = () => true): { diff: number; at: string } {
+  let diff = 0;
+  let at = '';
+  for (const [k, x] of a) {
+    if (!filter(k)) continue;
+    const y = b.get(k)!.values;
+    x.values.forEach((v, i) => {
+      const d = Math.abs(v - y[i]!);
+      if (!(d <= diff)) {
+        diff = d;
+        at = `${k}[${i}]`;
+      }
+    });
+  }
+  return { diff, at };
 }

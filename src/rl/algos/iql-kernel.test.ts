@@ -3,32 +3,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as arrow from 'apache-arrow';
 import { initBackend } from '../nn/backend.js';
-import { readMetadata, tableToWeights, type NamedArray } from '../nn/serialize.js';
+import { readMetadata, tableToWeights } from '../nn/serialize.js';
 import { createIQL, type IQLConfig } from './iql.js';
 import { kernelStatus } from './iql-kernel.js';
 import { criticFromTable } from './critic.js';
-import { adamMismatch, iqlStepCase, referenceIqlStep, syntheticTransitions } from './fixtures.js';
+import { adamMismatch, iqlStepCase, maxStateDiff, referenceIqlStep, syntheticTransitions } from './fixtures.js';
 
 const st = kernelStatus();
 const skip = st.available ? false : `native IQL kernel not available: ${st.reason}`;
-
-/** Largest |a − b| over every tensor of two exported states (same names). */
-function maxStateDiff(a: Map<string, NamedArray>, b: Map<string, NamedArray>, filter: (name: string) => boolean = () => true): { diff: number; at: string } {
-  let diff = 0;
-  let at = '';
-  for (const [k, x] of a) {
-    if (!filter(k)) continue;
-    const y = b.get(k)!.values;
-    x.values.forEach((v, i) => {
-      const d = Math.abs(v - y[i]!);
-      if (!(d <= diff)) {
-        diff = d;
-        at = `${k}[${i}]`;
-      }
-    });
-  }
-  return { diff, at };
-}
 
 /**
  * The kernel's step against the same reference as iql.test.ts's step test: tfjs autograd of the

@@ -1,8 +1,14 @@
 /**
- * The native IQL critic kernel (native/iql-kernel, built by scripts/build-kernel.sh): the whole
- * step of iql.ts — gather, target and online forwards, expectile V loss, TD losses, the hand-written
+ * The native IQL kernel (native/iql-kernel, built by scripts/build-kernel.sh). Two steps:
+ *
+ *  - the critic step (`createIqlKernel`): the whole step of iql.ts — gather, target and online forwards, expectile V loss, TD losses, the hand-written
  * backward, Adam as FlatAdam and the Polyak update — in one native call for n steps, GEMMs on
- * OpenBLAS with one thread.
+ * OpenBLAS with one thread;
+ *  - the frozen-critic extraction step (`createExtractKernel`): one actor step of extract.ts for
+ *    awr (Gaussian head), ddpg(+BC) and awr-discrete — the minibatch gathered from indices drawn in
+ *    JS, the AWR weights (precomputed per dataset row or per batch), the head's loss and hand-written
+ *    gradient, DDPG's ∂Q/∂a through the frozen critic, the actor's backward and Adam at the rate JS
+ *    passes per step. Its state is extract.ts's flat [pi MLP | log σ] θ, m, v.
  *
  * The state stays here, in JS Float32Arrays in iql.ts's in-memory layout (`mem`: twins interleaved
  * per tensor, then V; the target vector in `targetMem`), which the kernel updates in place; the
@@ -21,7 +27,9 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Activation } from '../nn/dense.js';
+import type { Activation, MlpArch } from '../nn/dense.js';
+import type { QReduce } from './critic.js';
+import type { ExtractMethod } from './policy.js';
 
 interface Binding {
   create(spec: {
@@ -37,6 +45,20 @@ interface Binding {
   step(k: unknown, idx: Int32Array, n: number, theta: Float32Array, m: Float32Array, v: Float32Array, target: Float32Array, adamT: number): Float64Array;
   dispose(k: unknown): void;
   info(): string;
+  /** Absent in a build that predates the extraction step. */
+  exCreate?(spec: {
+    ints: Int32Array;
+    floats: Float64Array;
+    layout: Float64Array;
+    critic: Float32Array;
+    obs: Float32Array;
+    act: Float32Array;
+    bins: Int32Array;
+    centers: Float32Array;
+  }): unknown;
+  exStep(k: unknown, idx: Int32Array, n: number, lrs: Float64Array, theta: Float32Array, m: Float32Array, v: Float32Array, adamT: number): Float64Array;
+  exWeights(k: unknown): Float32Array | null;
+  exDispose(k: unknown): void;
 }
 
 export interface KernelStatus {
@@ -166,5 +188,131 @@ export function createIqlKernel(spec: KernelSpec, data: KernelData): IqlKernel {
   return {
     step: (idx, n, s, adamT) => b.step(handle, idx, n, s.theta, s.m, s.v, s.target, adamT),
     dispose: () => b.dispose(handle),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The extraction step
+
+/** Whether the loaded build has the extraction step (a build older than it has only the critic's). */
+export function extractKernelStatus(): KernelStatus {
+  const st = kernelStatus();
+  if (!st.available || !binding) return st;
+  if (typeof binding.exCreate !== 'function') {
+    return { ...st, available: false, reason: `the build at ${st.path} predates the extraction step (rerun scripts/build-kernel.sh)` };
+  }
+  return st;
+}
+
+/** Why compute 'auto' runs the extraction step on tfjs. */
+export function extractFallbackMessage(): string {
+  return `native extraction kernel unavailable (${extractKernelStatus().reason}); the extraction step runs on tfjs`;
+}
+
+let warnedExtract = false;
+
+/** Says once per process why the extraction kernel is not used (compute: auto falling back to tfjs). */
+export function warnExtractFallback(): void {
+  if (warnedExtract) return;
+  warnedExtract = true;
+  console.warn(`[extract] ${extractFallbackMessage()}`);
+}
+
+const METHOD_CODE: Record<ExtractMethod, number> = { awr: 0, ddpg: 1, 'awr-discrete': 2 };
+const QREDUCE_CODE: Record<QReduce, number> = { min: 0, mean: 1, q1: 2 };
+
+export interface ExtractKernelSpec {
+  method: ExtractMethod;
+  obsDim: number;
+  actDim: number;
+  batchSize: number;
+  /** awr-discrete: bins per action dim (ignored otherwise). */
+  bins: number;
+  qReduce: QReduce;
+  qNormalize: boolean;
+  /** Compute every dataset row's AWR weight once at creation (awr, awr-discrete). */
+  precomputeWeights: boolean;
+  actorArch: MlpArch;
+  /** Actor sizes [obs, ...hidden, head width]. */
+  actorSizes: readonly number[];
+  beta: number;
+  maxWeight: number;
+  logStdMin: number;
+  logStdMax: number;
+  bcAlpha: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Length of θ (= m = v); offset of a named tensor in θ (`pi/l0/W`, `log_std`, ...); -1 for none. */
+  total: number;
+  offset(name: string): number;
+  critic: {
+    arch: MlpArch;
+    /** Q sizes [obs + act, ...hidden, 1]. */
+    qSizes: readonly number[];
+    /** Q1, Q2 and V in one flat vector; offset of `q1/l0/W`, ... in it. */
+    flat: Float32Array;
+    offset(name: string): number;
+  };
+}
+
+export interface ExtractKernelData {
+  /** Observations as the actor and the critic see them (normalised where the critic normalises). */
+  obs: Float32Array;
+  act: Float32Array;
+  /** awr-discrete: each action value's bin, and the bins' values. */
+  bins?: Int32Array;
+  centers?: Float32Array;
+}
+
+/** One extraction kernel (dataset and critic copies + scratch); `step` mutates the state arrays passed to it. */
+export interface ExtractKernel {
+  /** n steps on rows idx (n·batchSize) at rates lrs (n); the means of extract.ts's METRIC_KEYS. */
+  step(idx: Int32Array, n: number, lrs: Float64Array, state: { theta: Float32Array; m: Float32Array; v: Float32Array }, adamT: number): Float64Array;
+  /** Every dataset row's AWR weight when precomputed, else null. */
+  weights(): Float32Array | null;
+  dispose(): void;
+}
+
+export function createExtractKernel(spec: ExtractKernelSpec, data: ExtractKernelData): ExtractKernel {
+  const st = extractKernelStatus();
+  if (!st.available || !binding) throw new Error(`extraction compute 'kernel': the native kernel is unavailable (${st.reason})`);
+  const layers = (sizes: readonly number[], arch: MlpArch, prefix: string, offset: (n: string) => number): number[] => {
+    const out: number[] = [];
+    const L = sizes.length - 1;
+    for (let l = 0; l < L; l++) {
+      const ln = arch.layerNorm && l < L - 1;
+      out.push(offset(`${prefix}/l${l}/W`), offset(`${prefix}/l${l}/b`), ln ? offset(`${prefix}/l${l}/ln_scale`) : -1, ln ? offset(`${prefix}/l${l}/ln_bias`) : -1);
+    }
+    return out;
+  };
+  const c = spec.critic;
+  const layout = [
+    spec.total,
+    spec.method === 'awr' ? spec.offset('log_std') : -1,
+    ...layers(spec.actorSizes, spec.actorArch, 'pi', spec.offset),
+    ...layers(c.qSizes, c.arch, 'q1', c.offset),
+    ...layers(c.qSizes, c.arch, 'q2', c.offset),
+    ...layers(c.qSizes, c.arch, 'v', c.offset),
+  ];
+  const b = binding;
+  const handle = b.exCreate!({
+    ints: Int32Array.from([
+      METHOD_CODE[spec.method], spec.obsDim, spec.actDim, spec.batchSize, spec.bins, QREDUCE_CODE[spec.qReduce], spec.qNormalize ? 1 : 0,
+      spec.precomputeWeights ? 1 : 0, ACT_CODE[spec.actorArch.activation], spec.actorArch.layerNorm ? 1 : 0, ACT_CODE[c.arch.activation], c.arch.layerNorm ? 1 : 0,
+      spec.actorSizes.length, ...spec.actorSizes, c.qSizes.length, ...c.qSizes,
+    ]),
+    floats: Float64Array.from([spec.beta, spec.maxWeight, spec.logStdMin, spec.logStdMax, spec.bcAlpha, spec.beta1, spec.beta2, spec.eps]),
+    layout: Float64Array.from(layout),
+    critic: c.flat,
+    obs: data.obs,
+    act: data.act,
+    bins: data.bins ?? new Int32Array(0),
+    centers: data.centers ?? new Float32Array(0),
+  });
+  return {
+    step: (idx, n, lrs, s, adamT) => b.exStep(handle, idx, n, lrs, s.theta, s.m, s.v, adamT),
+    weights: () => b.exWeights(handle),
+    dispose: () => b.exDispose(handle),
   };
 }
