@@ -75,7 +75,11 @@ describe('Store', () => {
     age(mine, 10 * STALE_MS);
     const gone = tempDir(store, basename(mine).replace(`-${process.pid}-`, `-${dead}-`)); // the same name, a dead pid
     assert.notEqual(gone, mine);
-    assert.deepEqual(store.staleTempDirs(), [gone]);
+    // A lock a killed process was building (lock.ts) goes too; a lock does not.
+    mkdirSync(store.lockPath(KEY));
+    const lockTemp = `${store.lockPath(KEY)}${gone.slice(gone.lastIndexOf('@'))}`;
+    mkdirSync(lockTemp);
+    assert.deepEqual(store.staleTempDirs().sort(), [gone, lockTemp].sort());
   });
 
   it('temp dirs of another host (a store on a shared file system) are judged by their heartbeat, not by a pid that means nothing here', () => {

@@ -178,12 +178,15 @@ export class Store {
 
   /**
    * Temp dirs of processes that are gone (killed mid-write), judged by liveness.ts's rule: by pid
-   * when made on this host, by heartbeat when made on another.
+   * when made on this host, by heartbeat when made on another. With them, the temp dirs a lock was
+   * built in (lock.ts) that a killed process left in locks/.
    */
   staleTempDirs(): string[] {
     const base = join(this.root, 'tmp');
-    if (!existsSync(base)) return [];
-    return readdirSync(base).map((n) => join(base, n)).filter((p) => !tempAlive(p));
+    const temps = existsSync(base) ? readdirSync(base).map((n) => join(base, n)) : [];
+    const locks = join(this.root, 'locks');
+    const lockTemps = existsSync(locks) ? readdirSync(locks).filter((n) => n.includes('.lock@')).map((n) => join(locks, n)) : [];
+    return [...temps, ...lockTemps].filter((p) => !tempAlive(p));
   }
 
   /** Last-run record of each pipeline, so `status` can say why an instance is stale. */
