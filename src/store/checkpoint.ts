@@ -9,7 +9,7 @@ import type { Table } from 'apache-arrow';
 import { decodeTable, encodeTable } from './arrow-io.js';
 import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
 import { fileDigest, sha256 } from './digest.js';
-import { randomBytes } from 'node:crypto';
+import { ownerSuffix } from './liveness.js';
 
 export interface CheckpointState {
   step: number;
@@ -90,7 +90,7 @@ export class DirCheckpointer implements Checkpointer {
 
   async save(state: CheckpointState): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(this.dir, `.tmp${ownerSuffix()}`); // the host too: a store may be shared by hosts whose pids collide
     mkdirSync(tmp);
     const index: CheckpointIndex = { step: state.step, meta: state.meta, tables: {}, savedAt: new Date().toISOString() };
     for (const [name, table] of Object.entries(state.tables)) {

@@ -3,7 +3,7 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { holderAlive, pidAlive, STALE_MS, thisHost } from './liveness.js';
+import { holderAlive, hostTag, ownerSuffix, pidAlive, STALE_MS, tempOwner, thisHost } from './liveness.js';
 import { deadPid } from './pids.test-fixture.js';
 
 function lockFile(ageMs: number): string {
@@ -36,5 +36,16 @@ describe('lock-holder liveness', () => {
   it('a lock file that is gone is not held', () => {
     assert.equal(holderAlive(join(tmpdir(), 'iqlp-no-such-lock'), null), false);
     assert.equal(holderAlive(join(tmpdir(), 'iqlp-no-such-lock'), { pid: 1, host: 'elsewhere' }), false);
+  });
+
+  it('temp names carry the host and pid of their maker: ownerSuffix writes them, tempOwner reads them back (older names: the pid only)', () => {
+    assert.match(hostTag, /^[A-Za-z0-9._-]{1,64}$/);
+    const a = ownerSuffix();
+    assert.match(a, new RegExp(`^@${hostTag.replace(/\./g, '\\.')}-${process.pid}-[0-9a-f]{8}$`));
+    assert.notEqual(ownerSuffix(), a, 'unique');
+    assert.deepEqual(tempOwner(`label${a}`), { host: hostTag, pid: process.pid });
+    assert.deepEqual(tempOwner('train-seed-1@node-7.cluster-local-4242-0123abcd'), { host: 'node-7.cluster-local', pid: 4242 });
+    assert.deepEqual(tempOwner('train-seed-1-4242-0123abcd'), { pid: 4242 });
+    assert.equal(tempOwner('no-pid-here'), null);
   });
 });

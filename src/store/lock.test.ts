@@ -1,6 +1,7 @@
 /** Entry locks on real files: who holds one, waiting on a live holder, taking over a stale one. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
@@ -16,6 +17,13 @@ function holder(path: string, h: Partial<LockHolder>, ageMs = 0): void {
   writeFileSync(path, JSON.stringify({ pid: process.pid, host: thisHost, runId: 'other-run', since: 'then', ...h }));
   const t = new Date(Date.now() - ageMs);
   utimesSync(path, t, t);
+}
+
+/** A lock directory (this version's format) whose one holder file says `h`, written `ageMs` ago. */
+function lockDir(path: string, h: Partial<LockHolder>, ageMs = 0): void {
+  mkdirSync(path);
+  const f = join(path, 'holder@somewhere-1-0123abcd.json');
+  holder(f, h, ageMs);
 }
 
 /** Whether `p` settles within `ms`. */
@@ -117,12 +125,134 @@ describe('entry locks', () => {
       utimesSync(path, old, old);
       mock.timers.tick(HEARTBEAT_MS);
       assert.ok(Date.now() - statSync(path).mtimeMs < 5_000, 'heartbeat');
-      unlinkSync(path);
+      rmSync(path, { recursive: true });
       mock.timers.tick(HEARTBEAT_MS); // must not throw or recreate it
       assert.equal(existsSync(path), false);
       lock.release();
     } finally {
       mock.timers.reset();
     }
+  });
+
+  for (const [format, makeStale] of [
+    ['a lock file of an earlier version', (path: string, pid: number) => holder(path, { pid, runId: 'dead-run' })],
+    ['a lock directory', (path: string, pid: number) => lockDir(path, { pid, runId: 'dead-run' })],
+  ] as const) {
+    it(`two takeovers of one stale lock (${format}) at once: the one that judged it stale first waits for the other, whose lock it must not remove`, async () => {
+      const dead = deadPid();
+      const path = lockPath();
+      makeStale(path, dead);
+      // The first acquirer asks whether the dead holder is alive; while it does (a slow file system),
+      // a second acquirer takes the lock over, all of it. Then the first acts on what it judged.
+      const realKill = process.kill;
+      let second: Promise<HeldLock> | undefined;
+      let started = false;
+      process.kill = ((pid: number, signal?: string | number) => {
+        if (pid === dead && !started) {
+          started = true; // before the call: the second acquirer probes the same pid
+          second = acquireLock(path, 'second', never());
+        }
+        return realKill.call(process, pid, signal);
+      }) as typeof process.kill;
+      let first: Promise<HeldLock>;
+      try {
+        first = acquireLock(path, 'first', never());
+      } finally {
+        process.kill = realKill;
+      }
+      assert.ok(second, 'the second acquirer ran while the first judged the holder');
+      const held = await settlesWithin(second, 100);
+      assert.equal(held, true, 'the second took the stale lock over');
+      assert.equal(readHolder(path)?.runId, 'second', 'the lock names the second');
+      assert.equal(await settlesWithin(first, 500), false, 'the first waits while the second holds it');
+      assert.equal(readHolder(path)?.runId, 'second');
+      (await second).release();
+      const lock = await first;
+      assert.equal(readHolder(path)?.runId, 'first');
+      lock.release();
+      assert.equal(existsSync(path), false);
+    });
+  }
+
+  it('a lock directory whose holder is gone, or that is empty (a takeover cut short), is taken over at once', async () => {
+    for (const make of [(p: string) => lockDir(p, { pid: deadPid() }), (p: string) => lockDir(p, { host: `not-${thisHost}` }, STALE_MS + 5000), (p: string) => mkdirSync(p)]) {
+      const path = lockPath();
+      make(path);
+      let waited = false;
+      const lock = await acquireLock(path, 'run-7', never(), () => { waited = true; });
+      assert.equal(waited, false);
+      assert.equal(readHolder(path)?.runId, 'run-7');
+      assert.deepEqual(readdirSync(path).length, 1, 'one holder file');
+      lock.release();
+      assert.equal(existsSync(path), false);
+    }
+  });
+
+  it('a holder whose lock was taken over meanwhile releases nothing but its own: the new holder keeps the lock', async () => {
+    const path = lockPath();
+    const first = await acquireLock(path, 'first', never());
+    for (const f of readdirSync(path)) rmSync(join(path, f)); // as a takeover does when the first's heartbeat stopped
+    const second = await acquireLock(path, 'second', never());
+    first.release();
+    assert.equal(readHolder(path)?.runId, 'second');
+    assert.equal(lockHeld(path), true);
+    second.release();
+    assert.equal(existsSync(path), false);
+  });
+
+  it('many processes taking over one stale lock at once: exactly one holds it at a time, each gets it once', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iqlp-lock-race-'));
+    const path = join(dir, 'entry.lock');
+    const inside = join(dir, 'inside'); // created with O_EXCL by whoever holds the lock: a second holder fails to
+    const log = join(dir, 'log');
+    writeFileSync(log, '');
+    holder(path, { pid: deadPid(), runId: 'dead-run' });
+    const go = join(dir, 'go');
+    const N = 6;
+    // Each contender says it is ready and waits for the go file, which names the instant at which
+    // all of them acquire. Its liveness probe of a holder (process.kill with signal 0) is slowed by
+    // 30 ms, as on a slow shared file system, which widens the window between judging a lock stale
+    // and acting on it. Holding, it marks `inside` for 50 ms, then exits without releasing: its lock
+    // is stale again (a dead pid) and the rest race to take it over.
+    const script = `
+      import { appendFileSync, openSync, closeSync, readFileSync, unlinkSync } from 'node:fs';
+      const { acquireLock } = await import(${JSON.stringify(new URL('./lock.js', import.meta.url).href)});
+      const [path, inside, log, go] = process.argv.slice(1);
+      const realKill = process.kill;
+      process.kill = (pid, signal) => {
+        try {
+          return realKill.call(process, pid, signal); // throws for a dead pid
+        } finally {
+          if (signal === 0) { const t = Date.now() + 30; while (Date.now() < t); }
+        }
+      };
+      appendFileSync(log, 'ready ' + process.pid + '\\n');
+      let startAt;
+      while (startAt === undefined) {
+        try { startAt = Number(readFileSync(go, 'utf8')); } catch { await new Promise((r) => setTimeout(r, 10)); }
+      }
+      while (Date.now() < startAt);
+      await acquireLock(path, 'run-' + process.pid, new AbortController().signal);
+      try { closeSync(openSync(inside, 'wx')); } catch { appendFileSync(log, 'overlap ' + process.pid + '\\n'); }
+      appendFileSync(log, 'enter ' + process.pid + '\\n');
+      await new Promise((r) => setTimeout(r, 50));
+      try { unlinkSync(inside); } catch {}
+      process.exit(0);
+    `;
+    const children = Array.from({ length: N }, () => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, path, inside, log, go], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+      return new Promise<{ code: number | null; stderr: string }>((r) => child.once('exit', (code) => r({ code, stderr })));
+    });
+    const lines = () => readFileSync(log, 'utf8').trim().split('\n');
+    const deadline = Date.now() + 60_000; // a contender that never gets ready fails below, not here
+    while (lines().filter((l) => l.startsWith('ready')).length < N && Date.now() < deadline) await sleep(20);
+    writeFileSync(`${go}.tmp`, String(Date.now() + 100));
+    renameSync(`${go}.tmp`, go);
+    const results = await Promise.all(children);
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(lines().filter((l) => l.startsWith('overlap')), [], 'no contender found another inside');
+    assert.equal(lines().filter((l) => l.startsWith('enter')).length, N, 'each contender got the lock once');
   });
 });

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirCheckpointer, type Checkpointer, type CheckpointState } from './checkpoint.js';
 import { removeQuietly } from './fs-atomic.js';
+import { ownerSuffix } from './liveness.js';
 import type { RemoteStore } from './remote.js';
 
 const KEEP = 2;
@@ -36,12 +37,16 @@ export class SyncedCheckpointer implements Checkpointer {
     const [newest] = await remoteCheckpointSteps(this.remote, this.key);
     if (newest !== undefined && newest > (this.local.latestStep() ?? -1)) {
       const base = `checkpoints/${this.key}/${stepName(newest)}`;
-      const dest = join(this.dir, `.pull-${process.pid}`);
-      removeQuietly(dest);
-      const files = (await this.remote.list(base)).map((o) => o.path.slice(base.length + 1));
-      for (const f of files.filter((f) => f !== INDEX)) await this.remote.fetchObject(this.remote.path(base, f), join(dest, f));
-      await this.remote.fetchObject(this.remote.path(base, INDEX), join(dest, INDEX));
-      await this.local.adopt(dest, newest);
+      const dest = join(this.dir, `.pull${ownerSuffix()}`); // unique: the dir may be on a store that hosts share
+      try {
+        const files = (await this.remote.list(base)).map((o) => o.path.slice(base.length + 1));
+        for (const f of files.filter((f) => f !== INDEX)) await this.remote.fetchObject(this.remote.path(base, f), join(dest, f));
+        await this.remote.fetchObject(this.remote.path(base, INDEX), join(dest, INDEX));
+        await this.local.adopt(dest, newest);
+      } catch (e) {
+        removeQuietly(dest); // a pull cut short (the adopted dir is no longer there)
+        throw e;
+      }
     }
     return this.local.latest();
   }

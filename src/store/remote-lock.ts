@@ -4,7 +4,11 @@
  * conditional put (If-None-Match: *): only one creator succeeds. Its holder rewrites it every
  * HEARTBEAT_MS; a lock not rewritten for STALE_MS belongs to a dead holder and is taken over.
  * (Taking over a stale lock is delete-then-create: two waiters that both saw it stale at the same
- * instant can both get it, and then the conditional put of the manifest still keeps one result.)
+ * instant can both get it, and then the conditional put of the manifest still keeps one result.
+ * Likewise the heartbeat is an unconditional put and release an unconditional delete, so a holder
+ * that was taken over (its heartbeat stalled for STALE_MS) overwrites or removes its successor's
+ * lock. The atomic form needs conditional writes on the lock's ETag (take over, beat and release
+ * with If-Match), which not every S3-API server implements. The local locks (lock.ts) are atomic.)
  */
 import { STALE_MS, thisHost } from './liveness.js';
 import { heartbeatLock, type HeldLock, type LockHolder } from './lock.js';

@@ -1,15 +1,30 @@
 /** The content-addressed store on real files in a temp dir: commit, verify, quarantine, temp dirs. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { sha256 } from './digest.js';
+import { HEARTBEAT_MS, STALE_MS } from './liveness.js';
 import { deadPid } from './pids.test-fixture.js';
 import { Store, type Manifest } from './store.js';
 
 const KEY = 'ab'.padEnd(64, '0');
 const newStore = () => new Store(mkdtempSync(join(tmpdir(), 'iqlp-store-')));
+
+/** Sets the mtime of `path` `ageMs` into the past. */
+function age(path: string, ageMs: number): void {
+  const t = new Date(Date.now() - ageMs);
+  utimesSync(path, t, t);
+}
+
+/** A dir under the store's tmp/, written `ageMs` ago. */
+function tempDir(store: Store, name: string, ageMs = 0): string {
+  const d = join(store.root, 'tmp', name);
+  mkdirSync(d, { recursive: true });
+  age(d, ageMs);
+  return d;
+}
 
 /** A finished temp dir holding one output file, and the manifest that describes it. */
 function stage(store: Store, key = KEY, content = 'the output bytes'): { tmp: string; manifest: Manifest } {
@@ -53,15 +68,63 @@ describe('Store', () => {
     assert.deepEqual(store.listEntries(), []);
   });
 
-  it('the temp dirs of a dead process are stale (gc and the next run remove them); a live one\'s are not', () => {
+  it('temp dirs of this host are stale when their process is gone (gc and the next run remove them), however fresh; a live one\'s are not, however old', () => {
     const store = newStore();
+    const dead = deadPid();
     const mine = store.newTempDir('mine');
-    const dead = join(store.root, 'tmp', `x-${deadPid()}-0123abcd`);
-    const odd = join(store.root, 'tmp', 'no-pid-here');
-    mkdirSync(dead);
-    mkdirSync(odd);
-    assert.match(basename(mine), new RegExp(`^mine-${process.pid}-[0-9a-f]{8}$`));
-    assert.deepEqual(store.staleTempDirs().sort(), [dead, odd].sort());
+    age(mine, 10 * STALE_MS);
+    const gone = tempDir(store, basename(mine).replace(`-${process.pid}-`, `-${dead}-`)); // the same name, a dead pid
+    assert.notEqual(gone, mine);
+    // A lock a killed process was building (lock.ts) goes too; a lock does not.
+    mkdirSync(store.lockPath(KEY));
+    const lockTemp = `${store.lockPath(KEY)}${gone.slice(gone.lastIndexOf('@'))}`;
+    mkdirSync(lockTemp);
+    assert.deepEqual(store.staleTempDirs().sort(), [gone, lockTemp].sort());
+  });
+
+  it('temp dirs of another host (a store on a shared file system) are judged by their heartbeat, not by a pid that means nothing here', () => {
+    const store = newStore();
+    const dead = deadPid();
+    const old = STALE_MS + 5000;
+    // This process's pid is alive here, the dead one is not: neither says anything about the other host.
+    const liveLookingFresh = tempDir(store, `a@other-host-${process.pid}-0123abcd`);
+    const liveLookingOld = tempDir(store, `b@other-host-${process.pid}-0123abce`, old);
+    const deadLookingFresh = tempDir(store, `c@other-host.example.org-${dead}-0123abcf`);
+    const deadLookingOld = tempDir(store, `d@other-host.example.org-${dead}-0123abd0`, old);
+    assert.ok(existsSync(liveLookingFresh) && existsSync(deadLookingFresh));
+    assert.deepEqual(store.staleTempDirs().sort(), [liveLookingOld, deadLookingOld].sort());
+  });
+
+  it('temp dirs named by older versions (a pid, no host) or with no pid: kept while the pid lives here or they were written in the last STALE_MS', () => {
+    const store = newStore();
+    const dead = deadPid();
+    const old = STALE_MS + 5000;
+    tempDir(store, `x-${dead}-0123abcd`); // fresh: maybe another host's
+    const deadOld = tempDir(store, `y-${dead}-0123abce`, old);
+    tempDir(store, `z-${process.pid}-0123abcf`, old); // maybe this process's
+    tempDir(store, 'no-pid-here');
+    const oddOld = tempDir(store, 'no-pid-there', old);
+    assert.deepEqual(store.staleTempDirs().sort(), [deadOld, oddOld].sort());
+  });
+
+  it('the maker of a temp dir refreshes its mtime every HEARTBEAT_MS (what another host judges it by) until it is committed or removed', () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const store = newStore();
+      const { tmp, manifest } = stage(store);
+      const other = store.newTempDir('other');
+      for (const d of [tmp, other]) age(d, 30_000);
+      mock.timers.tick(HEARTBEAT_MS);
+      for (const d of [tmp, other]) assert.ok(Date.now() - statSync(d).mtimeMs < 5_000, 'heartbeat');
+      store.commit(tmp, manifest);
+      rmSync(other, { recursive: true });
+      age(store.entryDir(KEY), 30_000);
+      mock.timers.tick(HEARTBEAT_MS); // must not throw, recreate `other` or touch the committed entry
+      assert.ok(Date.now() - statSync(store.entryDir(KEY)).mtimeMs > 25_000, 'the committed entry is not touched');
+      assert.equal(existsSync(other), false);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('verify: a blob with a byte changed (same size) is corrupt; quickCheck, which reads sizes only, passes it', () => {

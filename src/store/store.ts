@@ -3,13 +3,17 @@
  * output files and a manifest; it is built in tmp/ and renamed into place (atomic), so a crash never
  * leaves a half-written entry visible. Reads verify sizes and sha256 digests; a corrupt entry is
  * moved to trash/ and reported as missing so the caller recomputes it.
+ *
+ * A temp dir's name carries its maker's host and pid, and its maker refreshes its mtime every
+ * HEARTBEAT_MS until it is committed or removed, so staleTempDirs can tell litter from work in
+ * progress on any host sharing the store (liveness.ts's rule).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileDigest } from './digest.js';
 import { fsyncDir, removeQuietly, renameDurable, writeFileDurable } from './fs-atomic.js';
-import { pidAlive } from './liveness.js';
+import { HEARTBEAT_MS, ownerSuffix, tempAlive } from './liveness.js';
 
 export interface ManifestOutput {
   file: string;
@@ -51,6 +55,23 @@ export interface Manifest {
 }
 
 export type Verification = { ok: true; manifest: Manifest } | { ok: false; reason: string; exists: boolean };
+
+/** The heartbeats of this process's temp dirs, by path: each stops when its dir is committed or gone. */
+const tempBeats = new Map<string, NodeJS.Timeout>();
+
+function stopBeat(dir: string): void {
+  clearInterval(tempBeats.get(dir));
+  tempBeats.delete(dir);
+}
+
+function keepFresh(dir: string): void {
+  const timer = setInterval(() => {
+    const now = new Date();
+    try { utimesSync(dir, now, now); } catch { stopBeat(dir); } // removed (or renamed) by whoever made it
+  }, HEARTBEAT_MS);
+  timer.unref();
+  tempBeats.set(dir, timer);
+}
 
 export class Store {
   constructor(readonly root: string) {}
@@ -108,9 +129,11 @@ export class Store {
     if (existsSync(dir)) renameSync(dir, join(this.dir('trash'), `${key}-${Date.now()}-${randomBytes(3).toString('hex')}`));
   }
 
+  /** A new dir under tmp/ named `<label>@<host>-<pid>-<8 hex>`, kept fresh (heartbeat) until committed or removed. */
   newTempDir(label: string): string {
-    const d = join(this.dir('tmp'), `${label.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const d = join(this.dir('tmp'), `${label.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60)}${ownerSuffix()}`);
     mkdirSync(d, { recursive: true });
+    keepFresh(d);
     return d;
   }
 
@@ -121,6 +144,7 @@ export class Store {
     const dest = this.entryDir(manifest.key);
     mkdirSync(join(dest, '..'), { recursive: true });
     if (existsSync(dest)) this.quarantine(manifest.key); // --force recompute of an existing key
+    stopBeat(tmpDir);
     renameDurable(tmpDir, dest);
   }
 
@@ -152,22 +176,23 @@ export class Store {
     return join(this.dir('locks'), `${key}.lock`);
   }
 
-  /** Temp dirs of processes that are gone (killed mid-write). */
+  /**
+   * Temp dirs of processes that are gone (killed mid-write), judged by liveness.ts's rule: by pid
+   * when made on this host, by heartbeat when made on another. With them, the temp dirs a lock was
+   * built in (lock.ts) that a killed process left in locks/.
+   */
   staleTempDirs(): string[] {
     const base = join(this.root, 'tmp');
-    if (!existsSync(base)) return [];
-    return readdirSync(base)
-      .filter((n) => {
-        const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(n)?.[1]);
-        return !Number.isFinite(pid) || !pidAlive(pid);
-      })
-      .map((n) => join(base, n));
+    const temps = existsSync(base) ? readdirSync(base).map((n) => join(base, n)) : [];
+    const locks = join(this.root, 'locks');
+    const lockTemps = existsSync(locks) ? readdirSync(locks).filter((n) => n.includes('.lock@')).map((n) => join(locks, n)) : [];
+    return [...temps, ...lockTemps].filter((p) => !tempAlive(p));
   }
 
   /** Last-run record of each pipeline, so `status` can say why an instance is stale. */
   writePipelineState(pipeline: string, state: PipelineState): void {
     const dir = this.dir('pipelines');
-    const tmp = join(dir, `.${pipeline}.${process.pid}.tmp`);
+    const tmp = join(dir, `.${pipeline}.json${ownerSuffix()}`);
     writeFileDurable(tmp, JSON.stringify(state, null, 2));
     renameSync(tmp, join(dir, `${pipeline}.json`));
   }
