@@ -766,10 +766,12 @@ void finalizeKernel(napi_env, void* data, void*) {
   delete h;
 }
 
-Holder* holderOf(napi_env env, napi_value v) {
+// The holder behind a handle made by Create or ExCreate (nullptr when v is not one).
+template <class H>
+H* handleOf(napi_env env, napi_value v) {
   void* d = nullptr;
   if (napi_get_value_external(env, v, &d) != napi_ok || !d) return nullptr;
-  return static_cast<Holder*>(d);
+  return static_cast<H*>(d);
 }
 
 // create({ ints: Int32Array, floats: Float64Array, layout: Float64Array, obsAct, obs, nextObs, reward, mask })
@@ -886,7 +888,7 @@ napi_value Step(napi_env env, napi_callback_info info) {
   napi_value a[8];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
   if (argc < 8) return throwError(env, "step(kernel, indices, n, theta, m, v, target, adamT)");
-  Holder* h = holderOf(env, a[0]);
+  Holder* h = handleOf<Holder>(env, a[0]);
   if (!h) return throwError(env, "step: not a kernel handle");
   if (!h->k) return throwError(env, "step: the kernel was disposed");
   Kernel* k = h->k;
@@ -929,7 +931,7 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &a, nullptr, nullptr));
-  Holder* h = argc == 1 ? holderOf(env, a) : nullptr;
+  Holder* h = argc == 1 ? handleOf<Holder>(env, a) : nullptr;
   if (!h) return throwError(env, "dispose: not a kernel handle");
   delete h->k;
   h->k = nullptr;
@@ -1073,12 +1075,6 @@ napi_value ExCreate(napi_env env, napi_callback_info info) {
   return ext;
 }
 
-ExHolder* exHolderOf(napi_env env, napi_value v) {
-  void* d = nullptr;
-  if (napi_get_value_external(env, v, &d) != napi_ok || !d) return nullptr;
-  return static_cast<ExHolder*>(d);
-}
-
 // exStep(handle, indices: Int32Array (n·B), n, lrs: Float64Array (n), theta, m, v: Float32Array, adamT) → Float64Array(7)
 //   the means over the n steps of loss, policyStd, entropy, meanWeight, clippedFrac, meanQ, bcMse
 napi_value ExStep(napi_env env, napi_callback_info info) {
@@ -1086,7 +1082,7 @@ napi_value ExStep(napi_env env, napi_callback_info info) {
   napi_value a[8];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
   if (argc < 8) return throwError(env, "exStep(handle, indices, n, lrs, theta, m, v, adamT)");
-  ExHolder* h = exHolderOf(env, a[0]);
+  ExHolder* h = handleOf<ExHolder>(env, a[0]);
   if (!h) return throwError(env, "exStep: not an extractor handle");
   if (!h->e) return throwError(env, "exStep: the extractor was disposed");
   Ex& e = *h->e;
@@ -1122,7 +1118,7 @@ napi_value ExWeights(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &a, nullptr, nullptr));
-  ExHolder* h = argc == 1 ? exHolderOf(env, a) : nullptr;
+  ExHolder* h = argc == 1 ? handleOf<ExHolder>(env, a) : nullptr;
   if (!h || !h->e) return throwError(env, "exWeights: not a live extractor handle");
   napi_value out;
   if (h->e->weights.empty()) {
@@ -1142,7 +1138,7 @@ napi_value ExDispose(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &a, nullptr, nullptr));
-  ExHolder* h = argc == 1 ? exHolderOf(env, a) : nullptr;
+  ExHolder* h = argc == 1 ? handleOf<ExHolder>(env, a) : nullptr;
   if (!h) return throwError(env, "exDispose: not an extractor handle");
   delete h->e;
   h->e = nullptr;
