@@ -28,6 +28,16 @@ params = {
     "properties": {
         "resamples": {"type": "integer", "minimum": 100, "default": 20000},
         "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.95},
+        "title": {"type": "string", "default": "Our IQL vs the PyTorch reference"},
+        "describe": {
+            "type": "object", "additionalProperties": False,
+            "properties": {k: {"type": "string"} for k in ("ours", "torch", "torch-joint")},
+            "description": "What each arm is, when a pipeline wires other stages into the inputs (e.g. our extractor on the PyTorch critics).",
+        },
+        "paired": {
+            "type": "boolean", "default": False,
+            "description": "The arms share their critics seed by seed (the i-th input of each arm comes from the same critic): differences are bootstrapped over seeds jointly (paired), not per arm.",
+        },
     },
 }
 inputs = {
@@ -108,6 +118,17 @@ def bootstrap_diff(rng, xs, ys, resamples, conf):
     return float(x.mean() - y.mean()), float(lo), float(hi)
 
 
+def bootstrap_paired_diff(rng, xs, ys, resamples, conf):
+    """Difference of means when xs[i] and ys[i] come from the same critic: the seeds are resampled
+    once for both arms, so the critic-to-critic variance cancels."""
+    import numpy as np
+
+    d = np.asarray(xs, float) - np.asarray(ys, float)
+    means = d[rng.integers(0, len(d), (resamples, len(d)))].mean(1)
+    lo, hi = np.quantile(means, [(1 - conf) / 2, (1 + conf) / 2])
+    return float(d.mean()), float(lo), float(hi)
+
+
 def fmt(v, digits=2):
     return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
@@ -119,11 +140,14 @@ def run(ctx):
     p = ctx.params
     rng = np.random.default_rng(ctx.seed)
     A = ctx.artifacts
-    arms = [("ours", "fit-iql + extract-policy awr (frozen critic)", A["ours_eval"], A["ours_critic_curve"], A["ours_actor_curve"])]
+    what = {"ours": "fit-iql + extract-policy awr (frozen critic)",
+            "torch": "iql_torch.py (critic) + extract_torch.py (frozen critic)",
+            "torch-joint": "iql_torch.py, CORL protocol (actor trained jointly)", **p.get("describe", {})}
+    arms = [("ours", what["ours"], A["ours_eval"], A["ours_critic_curve"], A["ours_actor_curve"])]
     if A.get("torch_eval"):
-        arms.append(("torch", "iql_torch.py (critic) + extract_torch.py (frozen critic)", A["torch_eval"], A.get("torch_critic_curve") or [], A.get("torch_actor_curve") or []))
+        arms.append(("torch", what["torch"], A["torch_eval"], A.get("torch_critic_curve") or [], A.get("torch_actor_curve") or []))
     if A.get("joint_eval"):
-        arms.append(("torch-joint", "iql_torch.py, CORL protocol (actor trained jointly)", A["joint_eval"], A.get("joint_curve") or [], []))
+        arms.append(("torch-joint", what["torch-joint"], A["joint_eval"], A.get("joint_curve") or [], []))
 
     rows, scores = [], {}
     for name, what, evals, ccurves, acurves in arms:
@@ -139,13 +163,18 @@ def run(ctx):
             "actor_loss": (a or c).get("loss", math.nan), "policy_std": (a or c).get("policyStd", math.nan),
             "critic_steps_per_s": speed(ccurves), "actor_steps_per_s": speed(acurves) if acurves else math.nan,
         })
-    diffs = [(f"{x} − {y}", *bootstrap_diff(rng, scores[x], scores[y], p["resamples"], p["confidence"]))
+    if p["paired"] and len({len(v) for v in scores.values()}) > 1:
+        raise ValueError(f"paired: every arm needs the same number of seeds, got { {k: len(v) for k, v in scores.items()} }")
+    diff = bootstrap_paired_diff if p["paired"] else bootstrap_diff
+    diffs = [(f"{x} − {y}", *diff(rng, scores[x], scores[y], p["resamples"], p["confidence"]))
              for x, y in (("ours", "torch"), ("ours", "torch-joint"), ("torch", "torch-joint")) if x in scores and y in scores]
 
     pct = round(p["confidence"] * 100)
-    lines = ["# Our IQL vs the PyTorch reference", "",
+    pairing = ("the arms share their critics seed by seed, so differences are paired (seeds resampled jointly)"
+               if p["paired"] else "differences resample each arm's seeds independently")
+    lines = [f"# {p['title']}", "",
              f"Normalised evaluation score per arm: mean over critic seeds with a {pct}% bootstrap interval "
-             f"({p['resamples']} resamples of the seeds); losses are the last logged values averaged over seeds; "
+             f"({p['resamples']} resamples of the seeds; {pairing}); losses are the last logged values averaged over seeds; "
              "speed is gradient steps per second of each stage on this machine.", "",
              "| arm | seeds | score (mean [interval]) | per seed | Q loss | V loss | actor loss | policy σ | critic steps/s | actor steps/s |",
              "|---|---|---|---|---|---|---|---|---|---|"]

@@ -8,20 +8,21 @@
  * only after a `done` message and a zero exit, so a crash never leaves an entry.
  *
  * The kind's version is the module's own `version` plus a digest of its source and of the iqlp
- * runtime, so editing the file (or iqlp) reruns its instances, as for a JavaScript user module.
+ * runtime modules it loads (python-imports.ts), so editing either reruns its instances, as for a
+ * JavaScript user module.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { InputArtifact, JsonSchema, PortSpec, ResolvedKind, StageContext, StageKind, StageResult } from '../engine/stage.js';
 import { decodeTable, encodeTable } from '../store/arrow-io.js';
-import { sha256 } from '../store/digest.js';
 import { describeExit, lineSplitter, startChild } from './child.js';
 import { checkEvent, forwardEvent } from './events.js';
 import { moduleUrlWithSpec, siblingUrl } from './module-url.js';
 import { readOutputFile } from './outputs.js';
 import { childEnv, iqlpPackageDir } from './python-env.js';
+import { pythonSourceDigest } from './python-imports.js';
 
 export interface PythonDescription {
   kind: string;
@@ -46,34 +47,9 @@ interface PythonError { exception: string; message: string; file: string; line: 
 const DESCRIBE_MARK = '::iqlp-describe::';
 const GRACE_MS = 10_000;
 
-const LOCAL_IMPORT = /^\s*(?:from\s+([A-Za-z_]\w*)(?:\.[\w.]+)?\s+import\b|import\s+([A-Za-z_]\w*))/gm;
-
-/**
- * The stage module and the modules beside it that it imports (`from iql_torch import …`, at any
- * indentation), transitively: a helper edited next to the stage reruns it too.
- */
-function localModules(file: string): string[] {
-  const seen = new Set([file]);
-  const queue = [file];
-  while (queue.length > 0) {
-    const src = readFileSync(queue.pop()!, 'utf8');
-    for (const m of src.matchAll(LOCAL_IMPORT)) {
-      const sibling = join(dirname(file), `${m[1] ?? m[2]}.py`);
-      if (!seen.has(sibling) && existsSync(sibling)) {
-        seen.add(sibling);
-        queue.push(sibling);
-      }
-    }
-  }
-  return [...seen];
-}
-
 /** Digest of what a Python stage's results depend on besides its inputs and parameters. */
 export function pythonCodeDigest(file: string): string {
-  const runtime = join(iqlpPackageDir(), 'iqlp');
-  const parts = localModules(file).map((f) => `${basename(f)}\0${sha256(readFileSync(f))}`);
-  for (const f of readdirSync(runtime).filter((n) => n.endsWith('.py')).sort()) parts.push(`iqlp/${f}\0${sha256(readFileSync(join(runtime, f)))}`);
-  return sha256(parts.join('\n'));
+  return pythonSourceDigest(file, join(iqlpPackageDir(), 'iqlp'));
 }
 
 function display(file: string): string {
