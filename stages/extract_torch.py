@@ -62,6 +62,16 @@ def frozen_critic(table, device):
     return nets, c.obs_norm
 
 
+def awr_weights(q1, q2, v, s, a, beta, max_weight, chunk=65536):
+    """exp(β · (min(Q1, Q2)(s, a) − V(s))) clipped at max_weight, for every row (the critic is frozen)."""
+    import torch
+
+    with torch.no_grad():
+        adv = torch.cat([(torch.minimum(q1(torch.cat([s[i:i + chunk], a[i:i + chunk]], 1)), q2(torch.cat([s[i:i + chunk], a[i:i + chunk]], 1))) - v(s[i:i + chunk])).squeeze(-1)
+                         for i in range(0, len(s), chunk)])
+        return torch.exp(beta * adv).clamp(max=max_weight)
+
+
 def run(ctx):
     from iql_torch import GaussianActor, ParamHolder, awr_step, dataset_input, make_actor_optim, policy_artifact, setup_torch, train_loop
 
@@ -72,10 +82,7 @@ def run(ctx):
     obs = norm(data["obs"]) if norm is not None else data["obs"]
     n, obs_dim, act_dim = len(obs), obs.shape[1], data["act"].shape[1]
     s, a = torch.as_tensor(obs, device=device), torch.as_tensor(data["act"], device=device)
-    with torch.no_grad():
-        adv = torch.cat([(torch.minimum(q1(torch.cat([s[i:i + 65536], a[i:i + 65536]], 1)), q2(torch.cat([s[i:i + 65536], a[i:i + 65536]], 1))) - v(s[i:i + 65536])).squeeze(-1)
-                         for i in range(0, n, 65536)])
-        weights = torch.exp(p["beta"] * adv).clamp(max=p["max_weight"])
+    weights = awr_weights(q1, q2, v, s, a, p["beta"], p["max_weight"])
     ctx.log(f"{n} rows; exp-advantage weights clipped at {p['max_weight']}: {float((weights >= p['max_weight']).float().mean()):.4f} of rows")
 
     actor = GaussianActor(obs_dim, act_dim, p, device)

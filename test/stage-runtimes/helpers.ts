@@ -5,8 +5,21 @@ import assert from 'node:assert/strict';
 import { ROOT, runCli, started, waitFor } from '../helpers.js';
 import { readTableFile } from '../../src/store/arrow-io.js';
 import type { Table } from 'apache-arrow';
+import type { Transitions } from '../../src/rl/data/dataset.js';
+import type { Rng } from '../../src/rl/rng.js';
 
 export const PY_FIXTURES = join(ROOT, 'test', 'fixtures', 'python');
+
+/** n random maze2d-shaped transitions (4-D observations, 2-D actions) for the equivalence tests. */
+export function randomTransitions(n: number, rng: Rng): Transitions {
+  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
+  return {
+    size: n, obsDim: 4, actDim: 2, envId: 'maze2d-umaze-v1',
+    observations: f(n * 4, () => rng.normal() * 2 + 1), actions: f(n * 2, () => rng.uniform(-1, 1)),
+    nextObservations: f(n * 4, () => rng.normal() * 2 + 1), rewards: f(n, () => (rng.random() < 0.3 ? 1 : 0)),
+    terminals: f(n, () => (rng.random() < 0.05 ? 1 : 0)), timeouts: new Float32Array(n),
+  };
+}
 
 /** Every engine event of the store's run journals. */
 export function journalEvents(dir: string): Array<Record<string, unknown>> {

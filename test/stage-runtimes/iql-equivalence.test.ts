@@ -12,26 +12,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/rl/nn/backend.js';
 import { createIQL } from '../../src/rl/algos/iql.js';
-import { transitionsToTable, type Transitions } from '../../src/rl/data/dataset.js';
+import { transitionsToTable } from '../../src/rl/data/dataset.js';
 import { tableToWeights } from '../../src/rl/nn/serialize.js';
 import { Rng } from '../../src/rl/rng.js';
 import { encodeTable, readTableFile } from '../../src/store/arrow-io.js';
 import { choosePython, childEnv } from '../../src/stage-runtimes/python-env.js';
 import { ROOT, tempDir } from '../helpers.js';
-import { PY_FIXTURES } from './helpers.js';
+import { PY_FIXTURES, randomTransitions } from './helpers.js';
 
 const python = choosePython(join(ROOT, 'pipelines', 'none.yaml'));
 const hasTorch = spawnSync(python, ['-c', 'import torch'], { env: childEnv(python) }).status === 0;
-
-function randomTransitions(n: number, rng: Rng): Transitions {
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n, obsDim: 4, actDim: 2, envId: 'maze2d-umaze-v1',
-    observations: f(n * 4, () => rng.normal() * 2 + 1), actions: f(n * 2, () => rng.uniform(-1, 1)),
-    nextObservations: f(n * 4, () => rng.normal() * 2 + 1), rewards: f(n, () => (rng.random() < 0.3 ? 1 : 0)),
-    terminals: f(n, () => (rng.random() < 0.05 ? 1 : 0)), timeouts: new Float32Array(n),
-  };
-}
 
 test('from the same weights on the same rows, our IQL and iql_torch.py end with the same networks', { skip: !hasTorch && 'no torch in the Python environment' }, async () => {
   await initBackend('cpu');
