@@ -14,9 +14,9 @@ import extractPolicy, { paramsThatMatter } from './extract-policy.js';
 import { encodeTable } from '../src/store/arrow-io.js';
 import type { ExtractPolicyParams } from './params/extract-policy.js';
 import { transitionsToTable } from '../src/rl/data/dataset.js';
-import { readMetadata } from '../src/rl/nn/serialize.js';
+import { readMetadata, tableToWeights } from '../src/rl/nn/serialize.js';
 import { criticFromTable } from '../src/rl/algos/critic.js';
-import { syntheticTransitions } from '../src/rl/algos/fixtures.js';
+import { maxStateDiff, syntheticTransitions } from '../src/rl/algos/fixtures.js';
 import { computeObsNorm } from '../src/rl/algos/obs-norm.js';
 import { policyFromTable } from '../src/rl/algos/policy.js';
 import { extractKernelStatus, kernelStatus } from '../src/rl/algos/iql-kernel.js';
@@ -109,6 +109,14 @@ test('extract-policy protocol joint retrains the upstream critic (same weights) 
   assert.equal(meta['protocol'], 'joint');
   assert.equal(meta['critic_steps'], 30, 'the actor took one step per critic step');
   assert.equal(meta['step'], 30);
+  // compute: auto runs the joint actor on the native kernel too (it takes each new critic's weights);
+  // the tfjs path takes the same steps to float rounding.
+  assert.equal(meta['compute'], extractKernelStatus().available ? 'kernel' : 'tfjs');
+  const onTfjs = await run(extractPolicy, { ...actor, protocol: 'joint', compute: 'tfjs' }, { dataset, critic }, { critic: fitParams });
+  const weights = tableToWeights(policy);
+  assert.ok(weights.has('pi/l0/W'), [...weights.keys()].join(', '));
+  const d = maxStateDiff(weights, tableToWeights(onTfjs.outputs['policy'] as Table));
+  assert.ok(d.diff < 1e-4, `joint actor: kernel and tfjs differ by ${d.diff} at ${d.at}`);
   const frozen = await run(extractPolicy, { ...actor, steps: 30 }, { dataset, critic }, { critic: fitParams });
   assert.equal(readMetadata(frozen.outputs['policy'] as Table)['protocol'], 'frozen');
   // A critic trained with other parameters than the input's is detected, not silently used.

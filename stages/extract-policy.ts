@@ -52,21 +52,19 @@ const stage: StageKind<ExtractPolicyParams> = {
     const summaryOf = (last: Partial<Record<string, number>>) => ({
       loss: last['loss'] ?? NaN, policy_std: last['policyStd'] ?? NaN, entropy: last['entropy'] ?? NaN, mean_q: last['meanQ'] ?? NaN,
     });
+    // 'auto' resolved here so that this stage's log says why when it falls back to tfjs.
+    const compute = resolveExtractCompute(p.compute, (m) => ctx.log(m));
+    // The kernel's build stamp is recorded beside the path (its source is in the code identity through @code-depends).
+    ctx.record('compute', compute === 'kernel' ? { path: 'kernel', blas: kernelStatus().blas, build: kernelStatus().build } : { path: 'tfjs' });
+    ctx.log(`extraction step: ${compute === 'kernel' ? `native kernel (${kernelStatus().blas})` : 'tfjs'}`);
     if (p.protocol === 'joint') {
-      // The joint protocol's actor reads a critic that moves every step: it stays on tfjs (joint.ts).
-      ctx.record('compute', { path: 'tfjs', reason: 'protocol joint: the actor step runs on tfjs' });
       try {
-        return await runJoint(ctx, p, data, criticInput, critic, actorConfig, envId, summaryOf);
+        return await runJoint(ctx, p, data, criticInput, critic, { ...actorConfig, compute }, envId, summaryOf);
       } finally {
         critic.dispose();
       }
     }
-    // 'auto' resolved here so that this stage's log says why when it falls back to tfjs.
-    const compute = resolveExtractCompute(p.compute, (m) => ctx.log(m));
     const ex = createExtractor(critic, data, { ...actorConfig, compute }, ctx.seed);
-    // The kernel's C++ source is outside the code identity (it follows JS imports): its build stamp is recorded instead.
-    ctx.record('compute', ex.compute === 'kernel' ? { path: 'kernel', blas: kernelStatus().blas, build: kernelStatus().build } : { path: 'tfjs' });
-    ctx.log(`extraction step: ${ex.compute === 'kernel' ? `native kernel (${kernelStatus().blas})` : 'tfjs'}`);
     try {
       const t0 = Date.now();
       const result = await trainLoop(ctx, {

@@ -1113,6 +1113,24 @@ napi_value ExStep(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// exSetCritic(handle, critic: Float32Array) → replaces the critic's weights (same layout and length as
+// at creation) from the next step on: joint training, where the critic moves every step. Refused
+// when the AWR weights were precomputed from the first critic.
+napi_value ExSetCritic(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  ExHolder* h = argc == 2 ? handleOf<ExHolder>(env, a[0]) : nullptr;
+  if (!h || !h->e) return throwError(env, "exSetCritic: not a live extractor handle");
+  Ex& e = *h->e;
+  if (!e.weights.empty()) return throwError(env, "exSetCritic: the AWR weights were precomputed from the first critic");
+  float* cp;
+  size_t clen;
+  if (!typedArray(env, a[1], napi_float32_array, &cp, &clen) || clen != e.critic.size()) return throwError(env, "exSetCritic: the critic must be a Float32Array of the creation critic's length");
+  std::memcpy(e.critic.data(), cp, clen * sizeof(float));
+  return nullptr;
+}
+
 // exWeights(handle) → Float32Array of every dataset row's AWR weight, or null when not precomputed.
 napi_value ExWeights(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -1165,6 +1183,7 @@ NAPI_MODULE_INIT() {
       {"exCreate", nullptr, ExCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"exStep", nullptr, ExStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"exWeights", nullptr, ExWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"exSetCritic", nullptr, ExSetCritic, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"exDispose", nullptr, ExDispose, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return nullptr;

@@ -102,9 +102,9 @@ test('kernel extraction step equals the autograd + Adam reference step (each met
 });
 
 /** A critic trained a little on `data` (LayerNorm + mish on normalised observations, or plain relu). */
-function trainedCritic(data: ReturnType<typeof syntheticTransitions>, cfg: Partial<IQLConfig>): Critic {
-  const iql = createIQL(data, { hidden: [32, 32], batchSize: 32, ...cfg }, 0);
-  iql.step(40);
+function trainedCritic(data: ReturnType<typeof syntheticTransitions>, cfg: Partial<IQLConfig>, seed = 0, steps = 40): Critic {
+  const iql = createIQL(data, { hidden: [32, 32], batchSize: 32, ...cfg }, seed);
+  iql.step(steps);
   const c = iql.critic();
   iql.dispose();
   return c;
@@ -185,10 +185,44 @@ test('kernel extraction: same seed twice → bit-identical; resume is exact; sta
     assert.equal(readMetadata(table)['compute'], 'kernel');
     const p = policyFromTable(table);
     assert.deepEqual(p.act(obs, 8), a.act(obs, 8));
-    assert.throws(() => a.setCritic(critic), /fixed at creation/);
     for (const x of [a, b, c, t, k2, p]) x.dispose();
   }
   critic.dispose();
+});
+
+test('kernel extraction under a moving critic (joint training): setCritic takes effect and matches tfjs step for step', { skip }, async (t) => {
+  const info = await initBackend();
+  const data = syntheticTransitions(600, 4, 2, 3);
+  const iqlCfg: Partial<IQLConfig> = { activation: 'mish', layerNorm: true, normalizeObservations: true };
+  const first = trainedCritic(data, iqlCfg, 0, 20);
+  const second = trainedCritic(data, iqlCfg, 1, 80);
+  for (const method of EXTRACT_METHODS) {
+    const cfg: Partial<ExtractConfig> & { method: ExtractMethod } = { method, hidden: [16, 16], batchSize: 32, steps: 30, lr: 1e-3, bins: 5, precomputeWeights: 'never' };
+    const a = createExtractor(first, data, { ...cfg, compute: 'tfjs' }, 4);
+    const b = createExtractor(first, data, { ...cfg, compute: 'kernel' }, 4);
+    const stay = createExtractor(first, data, { ...cfg, compute: 'kernel' }, 4);
+    const label = `${info.name} ${method}`;
+    closeMetrics(a.step(5), b.step(5), 1e-4, `${label} before the switch`);
+    stay.step(5);
+    a.setCritic(second);
+    b.setCritic(second);
+    const gap = closeMetrics(a.step(10), b.step(10), 1e-4, `${label} after the switch`);
+    stay.step(10);
+    const d = maxStateDiff(tableToWeights(a.exportState()), tableToWeights(b.exportState()));
+    assert.ok(d.diff < 1e-5, `${label}: state differs by ${d.diff} at ${d.at}`);
+    const moved = maxStateDiff(tableToWeights(b.exportState()), tableToWeights(stay.exportState()));
+    assert.ok(moved.diff > 1e-4, `${label}: the kernel ignored the new critic (state differs from the unswitched run by only ${moved.diff})`);
+    t.diagnostic(`${label}: metrics ≤ ${gap.toExponential(1)} relative, state ≤ ${d.diff.toExponential(1)}; switching moved it by ${moved.diff.toExponential(1)}`);
+    for (const x of [a, b, stay]) x.dispose();
+  }
+  // Refusals: weights precomputed from the first critic; another architecture.
+  const pre = createExtractor(first, data, { method: 'awr', hidden: [8], batchSize: 32, precomputeWeights: 'always', compute: 'kernel' }, 0);
+  assert.throws(() => pre.setCritic(second), /precomputed/);
+  pre.dispose();
+  const other = trainedCritic(data, { ...iqlCfg, hidden: [16, 16] });
+  const ex = createExtractor(first, data, { method: 'ddpg', hidden: [8], batchSize: 32, compute: 'kernel' }, 0);
+  assert.throws(() => ex.setCritic(other), /architecture differs/);
+  for (const x of [ex, other, first, second]) x.dispose();
 });
 
 test('kernel extraction: bad minibatch indices are rejected; no steps after dispose', { skip }, () => {

@@ -40,7 +40,7 @@
  * the same Rng) and the learning rate of each step computed here; 'auto' is the kernel when it is
  * built, else tfjs (said once). The two agree to float rounding, not bit for bit: checkpoints and
  * policy tables record the path (`compute`), and a checkpoint of either path resumes on the other.
- * The kernel's critic is fixed at creation, so `setCritic` (joint training) needs 'tfjs'.
+ * `setCritic` (joint training) hands the kernel the new critic's weights (a copy per call).
  *
  * Speed: the critic is frozen, so AWR's weights depend only on the dataset row; with
  * `precomputeWeights` ('auto': when steps·batch ≥ dataset size) they are computed once for the
@@ -325,6 +325,8 @@ export function createExtractor(
       write: (x) => adam.setState(x.theta, x.m, x.v, x.t),
       theta: () => adam.theta.clone(),
       datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
+      // The step reads `critic` (this extractor's current one) every time.
+      setCritic: () => undefined,
       dispose() {
         for (const t of [bins, centers, weights]) t?.dispose();
         adam.dispose();
@@ -342,7 +344,8 @@ export function createExtractor(
       { prefix: 'q2', sizes: qSizes(critic.spec), arch: cArch },
       { prefix: 'v', sizes: vSizes(critic.spec), arch: cArch },
     ]);
-    const cFlat = cLayout.packArrays([...critic.q1.params, ...critic.q2.params, ...critic.v.params].map((t) => t.dataSync() as Float32Array));
+    const packCritic = (c: Critic): Float32Array => cLayout.packArrays([...c.q1.params, ...c.q2.params, ...c.v.params].map((t) => t.dataSync() as Float32Array));
+    const cFlat = packCritic(critic);
     const kernel = createExtractKernel(
       {
         method, obsDim: spec.obsDim, actDim, batchSize: cfg.batchSize, bins: cfg.bins, qReduce: cfg.qReduce, qNormalize: cfg.qNormalize,
@@ -378,6 +381,7 @@ export function createExtractor(
       // A copy: on the cpu backend a tensor may alias the array.
       theta: () => tf.tensor1d(s.theta.slice()),
       datasetWeights: () => kernel.weights(),
+      setCritic: (next) => kernel.setCritic(packCritic(next)),
       dispose: () => kernel.dispose(),
     };
   }
@@ -473,10 +477,13 @@ export function createExtractor(
     stats: (obs, n) => withPolicy((p) => p.stats(obs, n)),
     datasetWeights: () => trainer.datasetWeights(),
     setCritic(next) {
-      if (compute === 'kernel') throw new Error("Extractor.setCritic: the extraction kernel's critic is fixed at creation (use compute: 'tfjs')");
       if (precompute) throw new Error('Extractor.setCritic: the AWR weights were precomputed from the first critic (use precomputeWeights: never)');
       if (next.obsDim !== critic.obsDim || next.actDim !== critic.actDim) throw new Error('Extractor.setCritic: critic dimensions differ');
       if (!sameObsNorm(next.obsNorm, critic.obsNorm)) throw new Error('Extractor.setCritic: observation statistics differ');
+      if (JSON.stringify([qSizes(next.spec), next.arch]) !== JSON.stringify([qSizes(critic.spec), critic.arch])) {
+        throw new Error('Extractor.setCritic: critic architecture differs');
+      }
+      trainer.setCritic(next);
       critic = next;
     },
     dispose() {
@@ -494,6 +501,8 @@ interface ActorTrainer {
   /** θ as a new tensor (caller disposes). */
   theta(): tf.Tensor1D;
   datasetWeights(): Float32Array | null;
+  /** The critic the next steps use (the extractor has checked that it fits). */
+  setCritic(next: Critic): void;
   dispose(): void;
 }
 

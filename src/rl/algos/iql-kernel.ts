@@ -58,6 +58,7 @@ interface Binding {
   }): unknown;
   exStep(k: unknown, idx: Int32Array, n: number, lrs: Float64Array, theta: Float32Array, m: Float32Array, v: Float32Array, adamT: number): Float64Array;
   exWeights(k: unknown): Float32Array | null;
+  exSetCritic(k: unknown, critic: Float32Array): void;
   exDispose(k: unknown): void;
 }
 
@@ -271,6 +272,8 @@ export interface ExtractKernel {
   step(idx: Int32Array, n: number, lrs: Float64Array, state: { theta: Float32Array; m: Float32Array; v: Float32Array }, adamT: number): Float64Array;
   /** Every dataset row's AWR weight when precomputed, else null. */
   weights(): Float32Array | null;
+  /** The critic's weights from the next step on (same layout as at creation; joint training). */
+  setCritic(flat: Float32Array): void;
   dispose(): void;
 }
 
@@ -313,6 +316,7 @@ export function createExtractKernel(spec: ExtractKernelSpec, data: ExtractKernel
   return {
     step: (idx, n, lrs, s, adamT) => b.exStep(handle, idx, n, lrs, s.theta, s.m, s.v, adamT),
     weights: () => b.exWeights(handle),
+    setCritic: (flat) => b.exSetCritic(handle, flat),
     dispose: () => b.exDispose(handle),
   };
 }

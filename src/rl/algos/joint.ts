@@ -14,9 +14,8 @@
  *
  * The critic runs on the compute path its configuration names (iql.ts `compute`; the stage passes
  * the upstream fit-iql instance's), so the native kernel retrains a kernel-trained critic exactly;
- * the actor stays on tfjs (compute 'tfjs' whatever the actor's configuration says: the native
- * extraction kernel copies its critic once, at creation) and reads the critic through
- * `iql.critic()` after every step.
+ * the actor on its own (`actorConfig.compute`), reading the critic through `iql.critic()` after
+ * every step (the extraction kernel takes a copy of its weights each time).
  */
 import type * as arrow from 'apache-arrow';
 import type { Critic } from './critic.js';
@@ -50,8 +49,7 @@ export function createJointLearner(
   const iql = createIQL(data, criticConfig, criticSeed);
   let critic: Critic = iql.critic();
   // The weights move every step: never precompute them from the first critic.
-  // The actor stays on tfjs: the extraction kernel copies its critic once, at creation.
-  const extractor = createExtractor(critic, data, { ...actorConfig, precomputeWeights: 'never', compute: 'tfjs' }, actorSeed);
+  const extractor = createExtractor(critic, data, { ...actorConfig, precomputeWeights: 'never' }, actorSeed);
 
   /** Hands the extractor the critic as it is after the latest critic step. */
   function refreshCritic(): void {
