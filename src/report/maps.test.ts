@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tableFromArrays, RecordBatch, Schema, Table } from 'apache-arrow';
-import { actionFieldChart, endDistanceHistogram, GREEDY_PANEL, mazePlotFrame, mazePointsChart, radiusCircle, valueMapChart, type FieldArrow } from './maps.js';
+import { actionFieldChart, endDistanceHistogram, GREEDY_PANEL, mazePlotFrame, mazePointsChart, radiusCircle, thinArrows, valueMapChart, type FieldArrow } from './maps.js';
 import { mazeDiagnosticsSection, type LabelledTable } from './maze-section.js';
 import { METHOD_COLORS, pngSize, renderChart } from './render.js';
 import { countInMark, markGroups, roleTexts } from './svg-test-helpers.js';
@@ -114,4 +114,17 @@ test('mazeDiagnosticsSection: every figure and the gap table from diagnose/evalu
   assert.equal((section!.table!.rows[0] as string[]).at(-1), '2', 'two seeds');
   // Nothing maze-shaped: no section.
   assert.equal(await mazeDiagnosticsSection({ valueMaps: [], actionFields: [], visitedGaps: [], visited: [], evaluations: [lt('awr', '0', episodes)] }, async () => ({ name: 'x' })), null);
+});
+
+test('thinArrows: a small maze keeps every arrow; a large one keeps every k-th lattice point and a wider spacing', () => {
+  const lattice = (nx: number, ny: number, spacing: number): FieldArrow[] =>
+    Array.from({ length: nx * ny }, (_, i) => ({ panel: 'awr', x: 0.125 + (i % nx) * spacing, y: 0.125 + Math.floor(i / nx) * spacing, a0: 1, a1: 0 }));
+  const umaze = lattice(12, 12, 0.25); // 3 × 3 cells at 4 per cell
+  assert.deepEqual(thinArrows(umaze, 0.25), { arrows: umaze, spacing: 0.25 });
+  const large = lattice(40, 30, 0.25); // 10 × 7.5 cells
+  const thin = thinArrows(large, 0.25);
+  assert.equal(thin.spacing, 0.5);
+  assert.equal(thin.arrows.length, 20 * 15);
+  assert.ok(thin.arrows.every((a) => Number.isInteger((a.x - 0.125) / 0.5) && Number.isInteger((a.y - 0.125) / 0.5)), 'on the coarser lattice');
+  assert.deepEqual(thinArrows([], 0.25), { arrows: [], spacing: 0.25 });
 });

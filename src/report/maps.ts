@@ -173,6 +173,26 @@ export function valueMapChart(frame: MazePlotFrame, cells: readonly MapCell[], a
   );
 }
 
+/**
+ * Every k-th point of an arrow lattice (spacing `spacing`, in cells) so that at most `maxAcross`
+ * arrows run along the longer side: a large maze's field stays readable at the panel's size. The
+ * arrows kept and the spacing they now stand at (for their length); unchanged when they fit.
+ */
+export function thinArrows(arrows: readonly FieldArrow[], spacing: number, maxAcross = 28): { arrows: FieldArrow[]; spacing: number } {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const a of arrows) {
+    x0 = Math.min(x0, a.x);
+    x1 = Math.max(x1, a.x);
+    y0 = Math.min(y0, a.y);
+    y1 = Math.max(y1, a.y);
+  }
+  const across = arrows.length ? Math.round(Math.max(x1 - x0, y1 - y0) / spacing) + 1 : 0;
+  const k = Math.max(1, Math.ceil(across / maxAcross));
+  if (k === 1) return { arrows: [...arrows], spacing };
+  const onLattice = (v: number, v0: number) => Math.round((v - v0) / spacing) % k === 0;
+  return { arrows: arrows.filter((a) => onLattice(a.x, x0) && onLattice(a.y, y0)), spacing: spacing * k };
+}
+
 /** The panel of the critic's greedy field in `actionFieldChart`, drawn first and in black. */
 export const GREEDY_PANEL = 'argmax_a Q';
 

@@ -10,7 +10,7 @@
 import type { Table } from 'apache-arrow';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportImage, ReportSection } from './html.js';
-import { actionFieldChart, endDistanceHistogram, GREEDY_PANEL, mazePlotFrame, mazePointsChart, valueMapChart, type FieldArrow, type MapCell, type MazePlotFrame, type MazePoint } from './maps.js';
+import { actionFieldChart, endDistanceHistogram, GREEDY_PANEL, mazePlotFrame, mazePointsChart, thinArrows, valueMapChart, type FieldArrow, type MapCell, type MazePlotFrame, type MazePoint } from './maps.js';
 import { aggregateBySeeds } from './table.js';
 import { sortMethods } from './render.js';
 
@@ -83,7 +83,8 @@ export async function mazeDiagnosticsSection(input: MazeSectionInput, render: Re
       x.forEach((xi, i) => cells.push({ panel, ...frame.toPlot(xi, y[i]!), size, value: v[i]! }));
       if (planar(m.table, 'greedy_a')) greedy.push(...arrows(frame, m.table, 'greedy_a', panel));
     });
-    images.push(await render('fig_value_map', valueMapChart(frame, cells, greedy, { title: 'Critic: V(s) at rest and its greedy action' }),
+    const drawn = thinArrows(greedy, cells[0]?.size ?? 1);
+    images.push(await render('fig_value_map', valueMapChart(frame, cells, drawn.arrows, { title: 'Critic: V(s) at rest and its greedy action', spacing: drawn.spacing }),
       'V(s) at zero velocity over the maze (colour) and argmax over an action grid of min(Q1, Q2)(s, a) (arrows; length ∝ |a|); red: goal and reward radius'));
     texts.push('The critic, evaluated at rest (zero velocity) on a grid of positions: V(s) as colour and its greedy action as arrows. Where the arrows do not lead into the reward circle, a policy that maximises this critic cannot reach the goal either.');
   }
@@ -95,7 +96,8 @@ export async function mazeDiagnosticsSection(input: MazeSectionInput, render: Re
     const list: FieldArrow[] = [];
     if (planar(fields[0]!.table, 'greedy_a')) list.push(...arrows(frame, fields[0]!.table, 'greedy_a', GREEDY_PANEL));
     for (const f of firstSeedPerLabel(fields)) list.push(...arrows(frame, f.table, 'a', f.label));
-    images.push(await render('fig_action_fields', actionFieldChart(frame, list, { title: 'Action fields at rest', spacing }),
+    const drawn = thinArrows(list, spacing);
+    images.push(await render('fig_action_fields', actionFieldChart(frame, drawn.arrows, { title: 'Action fields at rest', spacing: drawn.spacing }),
       `The critic's greedy action (${GREEDY_PANEL}) and each method's deterministic action (first seed) at the same positions, velocity 0`));
   }
 
