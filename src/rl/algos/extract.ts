@@ -182,6 +182,12 @@ export interface Extractor {
    * new critic's dimensions or observation statistics differ. The caller owns both critics.
    */
   setCritic(next: Critic): void;
+  /**
+   * compute 'kernel' only: the next steps use these critic parameters (`IQL.criticWeights()` order:
+   * target Q1, Q2, then V), copied straight into the kernel. The critic keeps this extractor's
+   * architecture and observation statistics; no tensors are built.
+   */
+  setCriticWeights(weights: readonly Float32Array[]): void;
   dispose(): void;
 }
 
@@ -327,6 +333,9 @@ export function createExtractor(
       datasetWeights: () => (weights ? Float32Array.from(weights.dataSync() as Float32Array) : null),
       // The step reads `critic` (this extractor's current one) every time.
       setCritic: () => undefined,
+      setCriticWeights() {
+        throw new Error("Extractor.setCriticWeights: compute 'kernel' only (tfjs steps need a Critic: use setCritic)");
+      },
       dispose() {
         for (const t of [bins, centers, weights]) t?.dispose();
         adam.dispose();
@@ -382,6 +391,7 @@ export function createExtractor(
       theta: () => tf.tensor1d(s.theta.slice()),
       datasetWeights: () => kernel.weights(),
       setCritic: (next) => kernel.setCritic(packCritic(next)),
+      setCriticWeights: (weights) => kernel.setCritic(cLayout.packArrays(weights)),
       dispose: () => kernel.dispose(),
     };
   }
@@ -486,6 +496,10 @@ export function createExtractor(
       trainer.setCritic(next);
       critic = next;
     },
+    setCriticWeights(weights) {
+      if (precompute) throw new Error('Extractor.setCriticWeights: the AWR weights were precomputed from the first critic (use precomputeWeights: never)');
+      trainer.setCriticWeights(weights);
+    },
     dispose() {
       trainer.dispose();
     },
@@ -503,6 +517,7 @@ interface ActorTrainer {
   datasetWeights(): Float32Array | null;
   /** The critic the next steps use (the extractor has checked that it fits). */
   setCritic(next: Critic): void;
+  setCriticWeights(weights: readonly Float32Array[]): void;
   dispose(): void;
 }
 

@@ -133,6 +133,13 @@ export interface IQL {
   importState(table: arrow.Table): void;
   /** Snapshot of the frozen critic for extraction: target Q1, Q2 and V. Caller disposes. */
   critic(): Critic;
+  /**
+   * The same critic's parameters as plain arrays, in the order of `[...q1.params, ...q2.params,
+   * ...v.params]` of `critic()`, without building tensors (joint training hands them to the
+   * extraction kernel every step). On the kernel path they are views of the live state: use them
+   * before the next step.
+   */
+  criticWeights(): Float32Array[];
   /** The same critic as an Arrow table (criticFromTable reads it back). */
   exportCritic(): arrow.Table;
   dispose(): void;
@@ -414,6 +421,19 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     return c;
   }
 
+  function criticWeights(): Float32Array[] {
+    const st = trainer.read();
+    // Views into the state by name (the twins are interleaved in memory): valid until the next step.
+    const view = (lay: ParamLayout, flat: Float32Array, name: string) => {
+      const i = lay.index(name);
+      return flat.subarray(lay.offsets[i]!, lay.offsets[i]! + lay.sizes[i]!);
+    };
+    return [
+      ...targetLayout.names.map((n) => view(targetMem, st.target, n)),
+      ...layout.names.filter((n) => n.startsWith('v/')).map((n) => view(mem, st.theta, n)),
+    ];
+  }
+
   return {
     config: cfg,
     obsDim,
@@ -427,6 +447,7 @@ export function createIQL(data: Transitions, config: Partial<IQLConfig> = {}, se
     exportState,
     importState,
     critic,
+    criticWeights,
     exportCritic() {
       const c = critic();
       try {

@@ -77,3 +77,43 @@ test('setCritic is refused once AWR weights were precomputed from the first crit
   assert.throws(() => ex.setCritic(c1), /precomputed/);
   for (const d of [ex, c0, c1, iql]) d.dispose();
 });
+
+test("criticWeights() is critic()'s parameters, in its order, on each critic compute path", async () => {
+  const { kernelStatus } = await import('./iql-kernel.js');
+  for (const compute of kernelStatus().available ? (['tfjs', 'kernel'] as const) : (['tfjs'] as const)) {
+    const iql = createIQL(data, { ...criticCfg, layerNorm: true, activation: 'mish', normalizeObservations: true, compute }, 2);
+    iql.step(12);
+    const c = iql.critic();
+    const expected = [...c.q1.params, ...c.q2.params, ...c.v.params].map((t) => t.dataSync() as Float32Array);
+    const got = iql.criticWeights();
+    assert.equal(got.length, expected.length, compute);
+    got.forEach((w, i) => assert.deepEqual(w, expected[i], `${compute}: parameter ${i}`));
+    c.dispose();
+    iql.dispose();
+  }
+});
+
+test('setCriticWeights: the extraction kernel takes a critic without tensors; tfjs refuses it', async () => {
+  const { extractKernelStatus } = await import('./iql-kernel.js');
+  const iql = createIQL(data, criticCfg, 5);
+  iql.step(10);
+  const first = iql.critic();
+  iql.step(30);
+  const second = iql.critic();
+  const onTfjs = createExtractor(first, data, { ...actorCfg, precomputeWeights: 'never', compute: 'tfjs' }, 1);
+  assert.throws(() => onTfjs.setCriticWeights(iql.criticWeights()), /compute 'kernel' only/);
+  onTfjs.dispose();
+  if (extractKernelStatus().available) {
+    const a = createExtractor(first, data, { ...actorCfg, precomputeWeights: 'never', compute: 'kernel' }, 1);
+    const b = createExtractor(first, data, { ...actorCfg, precomputeWeights: 'never', compute: 'kernel' }, 1);
+    a.step(3);
+    b.step(3);
+    a.setCritic(second);
+    b.setCriticWeights(iql.criticWeights());
+    assert.deepEqual(a.step(5), b.step(5), 'the same critic either way: the same steps, bit for bit');
+    assert.throws(() => b.setCriticWeights(iql.criticWeights().slice(1)), /expected \d+ arrays/);
+    a.dispose();
+    b.dispose();
+  }
+  for (const x of [first, second, iql]) x.dispose();
+});

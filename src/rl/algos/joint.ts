@@ -14,8 +14,8 @@
  *
  * The critic runs on the compute path its configuration names (iql.ts `compute`; the stage passes
  * the upstream fit-iql instance's), so the native kernel retrains a kernel-trained critic exactly;
- * the actor on its own (`actorConfig.compute`), reading the critic through `iql.critic()` after
- * every step (the extraction kernel takes a copy of its weights each time).
+ * the actor on its own (`actorConfig.compute`), reading the critic after every step (tfjs through
+ * `iql.critic()`; the extraction kernel takes a copy of `iql.criticWeights()`).
  */
 import type * as arrow from 'apache-arrow';
 import type { Critic } from './critic.js';
@@ -51,8 +51,15 @@ export function createJointLearner(
   // The weights move every step: never precompute them from the first critic.
   const extractor = createExtractor(critic, data, { ...actorConfig, precomputeWeights: 'never' }, actorSeed);
 
-  /** Hands the extractor the critic as it is after the latest critic step. */
+  /**
+   * Hands the extractor the critic as it is after the latest critic step: an extraction kernel
+   * takes the parameters directly (no tensors), tfjs a new Critic.
+   */
   function refreshCritic(): void {
+    if (extractor.compute === 'kernel') {
+      extractor.setCriticWeights(iql.criticWeights());
+      return;
+    }
     const next = iql.critic();
     extractor.setCritic(next);
     critic.dispose();
