@@ -119,14 +119,11 @@ def bootstrap_diff(rng, xs, ys, resamples, conf):
 
 
 def bootstrap_paired_diff(rng, xs, ys, resamples, conf):
-    """Difference of means when xs[i] and ys[i] come from the same critic: the seeds are resampled
-    once for both arms, so the critic-to-critic variance cancels."""
+    """Difference of means when xs[i] and ys[i] come from the same critic: the per-critic
+    differences resampled as one sample, so the critic-to-critic variance cancels."""
     import numpy as np
 
-    d = np.asarray(xs, float) - np.asarray(ys, float)
-    means = d[rng.integers(0, len(d), (resamples, len(d)))].mean(1)
-    lo, hi = np.quantile(means, [(1 - conf) / 2, (1 + conf) / 2])
-    return float(d.mean()), float(lo), float(hi)
+    return bootstrap_mean(rng, np.asarray(xs, float) - np.asarray(ys, float), resamples, conf)
 
 
 def fmt(v, digits=2):
