@@ -31,12 +31,17 @@
 # Usage: bash bench/compare-peers.sh [SMALL_STEPS [NOTE_STEPS]]     (defaults 300 and 20)
 #   SIZES="small note"   the sizes to run (default both)
 #   NO_KERNEL=1          never try --backend kernel
+#   PIN_CPU=N            the CPU every side is pinned to with taskset (default 1; PIN_CPU= to not pin).
+#                        Pinning is what makes "one thread" true for JAX: with XLA's one-thread flags
+#                        set, jaxlib 0.10.2 still used 1.9 CPU seconds per wall second on an idle
+#                        2-core machine (measured 2026-11-30 16:50); only a loaded machine hid it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SMALL_STEPS="${1:-300}"
 NOTE_STEPS="${2:-20}"
 SIZES="${SIZES:-small note}"
+PIN_CPU="${PIN_CPU-1}"
 PY=bench/.venv/bin/python
 [ -x "$PY" ] || { echo "compare-peers.sh: no bench/.venv; run: bash bench/torch/setup.sh && bash bench/jax/setup.sh" >&2; exit 1; }
 "$PY" -c 'import torch, jax' 2>/dev/null || { echo "compare-peers.sh: bench/.venv lacks torch or jax; run: bash bench/torch/setup.sh && bash bench/jax/setup.sh" >&2; exit 1; }
@@ -61,7 +66,9 @@ run() { # size, label, command...
   local load line
   load="$(cut -d' ' -f1 /proc/loadavg)"
   # keep only the JSON line (libraries may print other lines)
-  line="$("$@" 2>/dev/null | grep '^{' | tail -n 1)" || true
+  local pin=()
+  [ -n "$PIN_CPU" ] && pin=(taskset -c "$PIN_CPU")
+  line="$("${pin[@]}" "$@" 2>/dev/null | grep '^{' | tail -n 1)" || true
   [ -n "$line" ] || { echo "compare-peers.sh: '$label' ($size) printed no JSON line: $*" >&2; exit 1; }
   echo "$line"
   printf '%s\t%s\t%s\t%s\n' "$size" "$label" "$load" "$line" >>"$OUT"
@@ -111,7 +118,7 @@ for size in $SIZES; do
 done
 printf '%s\t%s\t%s\t%s\n' - end "$(cut -d' ' -f1 /proc/loadavg)" '{}' >>"$OUT"
 
-"$PY" - "$OUT" "$SMALL_STEPS" "$NOTE_STEPS" "$(( $(date +%s) - START ))" <<'EOF'
+"$PY" - "$OUT" "$SMALL_STEPS" "$NOTE_STEPS" "$(( $(date +%s) - START ))" "$PIN_CPU" <<'EOF'
 import json, sys
 rows = [l.rstrip("\n").split("\t", 3) for l in open(sys.argv[1])]
 sps = lambda r: r.get("stepsPerSec", r.get("iql_steps_per_s"))
@@ -149,6 +156,7 @@ summary["versions"] = {
     "torch": next(iter(by.values()))["torch-1t"][0].get("torch"),
     "jax": next(iter(by.values()))["jax-1t"][0].get("jax"),
 }
+summary["pinned_cpu"] = sys.argv[5] or None
 summary["loadavg1_end"] = float(rows[-1][2])
 summary["wall_s"] = int(sys.argv[4])
 print(json.dumps(summary))
