@@ -22,9 +22,14 @@ before jax is imported (what JAX's own docs and issues give for single-threaded 
 line reports cpu_per_wall, the process's CPU seconds per wall second over the timed steps (≈ 1.0:
 one busy thread). --pin CPU also restricts the process to that CPU (sched_setaffinity, as taskset).
 
+--seeds K (issue 14, "K seeds per step"): K independent critics (own initial weights, own minibatch
+draws) as one program: every state leaf gets a leading seed axis and the update is jax.vmap'ed over
+it inside the one jit, so each layer is one batched matmul over the K seeds. `iql_steps_per_s` is
+then batched steps/s; `seed_steps_per_s` = K × that, the figure to set against a K = 1 run.
+
 Prints one JSON line. Usage:
   bench/.venv/bin/python bench/jax/iql_ref.py [--hidden 256,256] [--activation relu] [--layer-norm]
-      [--batch 256] [--steps 300] [--warmup 20] [--threads 1] [--twin vmap|separate] [--pin CPU]
+      [--batch 256] [--steps 300] [--warmup 20] [--threads 1] [--twin vmap|separate] [--pin CPU] [--seeds K]
 """
 
 import argparse
@@ -53,6 +58,7 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=1, help="1: the single-thread XLA flags; more: XLA's default thread pool")
     ap.add_argument("--twin", choices=["vmap", "separate"], default="vmap")
     ap.add_argument("--pin", type=int, default=None, help="restrict the process to this CPU (as taskset -c CPU)")
+    ap.add_argument("--seeds", type=int, default=1, help="K critics in one vmap'ed program (leading seed axis)")
     return ap.parse_args()
 
 
@@ -190,8 +196,12 @@ def main() -> None:
     key = jax.random.PRNGKey(args.seed)
     kd, ks = jax.random.split(key)
     data = jax.block_until_ready(make_data(kd, args.rows))
-    state = init_state(ks)
-    step = jax.jit(update, donate_argnums=(0,))
+    if args.seeds == 1:
+        state = init_state(ks)
+        step = jax.jit(update, donate_argnums=(0,))
+    else:
+        state = jax.vmap(init_state)(jax.random.split(ks, args.seeds))
+        step = jax.jit(jax.vmap(update, in_axes=(0, None)), donate_argnums=(0,))
 
     t0 = time.perf_counter()
     state, loss = step(state, data)
@@ -213,6 +223,8 @@ def main() -> None:
                 "bench": "jax-iql",
                 "threads": args.threads,
                 "iql_steps_per_s": round(args.steps / wall, 2),
+                "seeds": args.seeds,
+                "seed_steps_per_s": round(args.seeds * args.steps / wall, 2),
                 "cpu_per_wall": round(cpu / wall, 3),
                 "compile_s": round(compile_s, 2),
                 "jax": jax.__version__,
@@ -227,7 +239,7 @@ def main() -> None:
                 "hidden": HIDDEN,
                 "activation": args.activation,
                 "layer_norm": args.layer_norm,
-                "finite": bool(jnp.isfinite(loss)),
+                "finite": bool(jnp.all(jnp.isfinite(loss))),
             }
         ),
         flush=True,
