@@ -3,6 +3,12 @@ sizes of our tfjs implementation's maze2d defaults: obs 4, act 2, 2×256 ReLU ML
 Issue 14: --hidden, --activation (relu | mish | gelu, tanh approximation as ours), --layer-norm
 (Linear → LayerNorm(ε 1e-6) → activation on each hidden layer, as ours) and --batch set the sizes;
 --iql-only skips the AWR measurements. The defaults are the original sizes.
+--seeds K (issue 14, "K seeds per step"; implies --iql-only): K independent critics as one program,
+the ensemble idiom of torch.func: each net's parameters stacked along a leading seed axis
+(stack_module_state), the forward vmap'ed over it (functional_call), so each layer is one batched
+matmul for the K seeds; each seed draws its own minibatch; the loss is the sum of the K per-seed
+losses (so each seed's gradient is its own), and one Adam over the stacked tensors is K Adams.
+`iql_steps_per_s` is then batched steps/s and `seed_steps_per_s` K × that.
 
 Our own small reference, written for this benchmark (same maths as src/rl/algos/iql.ts and
 extract.ts, plain idiomatic PyTorch eager mode):
@@ -27,6 +33,7 @@ steps, ≈ 1.0 for one busy thread). Usage:
 """
 
 import argparse
+import copy
 import json
 import math
 import time
@@ -113,6 +120,51 @@ class IQLCritic:
         return (torch.minimum(self.q1_t(sa), self.q2_t(sa)) - self.v(s)).squeeze(1)
 
 
+class IQLCriticK:
+    """K critics in one program (--seeds K): parameters stacked on a leading seed axis, vmap'ed forwards."""
+
+    def __init__(self, k: int):
+        from torch.func import stack_module_state
+
+        self.k = k
+        q1s, q2s, vs = ([mlp(inp, 1) for _ in range(k)] for inp in (OBS + ACT, OBS + ACT, OBS))
+        self.q_base, self.v_base = copy.deepcopy(q1s[0]).to("meta"), copy.deepcopy(vs[0]).to("meta")
+        self.q1, _ = stack_module_state(q1s)
+        self.q2, _ = stack_module_state(q2s)
+        self.v, _ = stack_module_state(vs)
+        self.q1_t = {n: t.detach().clone() for n, t in self.q1.items()}
+        self.q2_t = {n: t.detach().clone() for n, t in self.q2.items()}
+        self.online = [*self.q1.values(), *self.q2.values()]
+        self.target = [*self.q1_t.values(), *self.q2_t.values()]
+        self.opt = torch.optim.Adam([*self.online, *self.v.values()], lr=LR)
+
+    @staticmethod
+    def fwd(base: nn.Module, params: dict, x: torch.Tensor) -> torch.Tensor:
+        """[K, B, in] → [K, B]: seed k's net on seed k's rows."""
+        from torch.func import functional_call, vmap
+
+        return vmap(lambda p, xx: functional_call(base, p, (xx,)))(params, x).squeeze(-1)
+
+    def step(self, d: Data) -> torch.Tensor:
+        i = torch.randint(d.rows, (self.k, BATCH))
+        s, a, r = d.obs[i], d.act[i], d.rew[i]
+        s2, done = d.next_obs[i], d.done[i]
+        sa = torch.cat([s, a], 2)
+        with torch.no_grad():
+            y = r + GAMMA * (1 - done) * self.fwd(self.v_base, self.v, s2)
+            q_t = torch.minimum(self.fwd(self.q_base, self.q1_t, sa), self.fwd(self.q_base, self.q2_t, sa))
+        u = q_t - self.fwd(self.v_base, self.v, s)
+        v_loss = (torch.abs(EXPECTILE - (u < 0).float()) * u.square()).mean(1).sum()
+        q_loss = (self.fwd(self.q_base, self.q1, sa) - y).square().mean(1).sum() + (self.fwd(self.q_base, self.q2, sa) - y).square().mean(1).sum()
+        loss = q_loss + v_loss
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(self.target, self.online, POLYAK)
+        return loss.detach()
+
+
 class AWR:
     def __init__(self, critic: IQLCritic, d: Data, steps: int, precompute: bool):
         self.critic, self.d = critic, d
@@ -180,6 +232,7 @@ def main() -> None:
     ap.add_argument("--layer-norm", action="store_true")
     ap.add_argument("--batch", type=int, default=BATCH)
     ap.add_argument("--iql-only", action="store_true", help="measure the IQL step only (no AWR)")
+    ap.add_argument("--seeds", type=int, default=1, help="K critics in one vmap'ed program (implies --iql-only)")
     args = ap.parse_args()
     SIZES = [int(h) for h in args.hidden.split(",")]
     ACTIVATION, LAYER_NORM, BATCH = args.activation, args.layer_norm, args.batch
@@ -188,11 +241,11 @@ def main() -> None:
     torch.manual_seed(args.seed)
     d = Data(args.rows, torch.Generator().manual_seed(args.seed))
 
-    critic = IQLCritic()
+    critic = IQLCritic() if args.seeds == 1 else IQLCriticK(args.seeds)
     iql_sps, iql_ok = timed(lambda: critic.step(d), args.steps, args.warmup)
     awr_sps = pre_sps = pre_setup = None
     awr_ok = pre_ok = True
-    if not args.iql_only:
+    if not args.iql_only and args.seeds == 1:
         awr_sps, pre_sps, pre_setup, awr_ok, pre_ok = measure_awr(critic, d, args)
     r2 = lambda x: None if x is None else round(x, 2)  # noqa: E731
 
@@ -202,6 +255,8 @@ def main() -> None:
                 "bench": "torch-iql",
                 "threads": torch.get_num_threads(),
                 "iql_steps_per_s": round(iql_sps, 2),
+                "seeds": args.seeds,
+                "seed_steps_per_s": round(args.seeds * iql_sps, 2),
                 "awr_steps_per_s": r2(awr_sps),
                 "awr_pre_steps_per_s": r2(pre_sps),
                 "awr_pre_setup_s": r2(pre_setup),
