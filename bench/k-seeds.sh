@@ -8,8 +8,11 @@
 #   jax-k1      the JAX reference, one critic per jitted update (bench/jax/iql_ref.py)
 #   jax-kK      the JAX reference with --seeds K: K critics with a leading seed axis, the update
 #               jax.vmap'ed over it inside one jit (one batched matmul per layer for the K seeds)
-# Prints every JSON line, then a summary: seed-steps/s per side and round, jax-kK ÷ jax-k1 per
-# seed (what batching buys a compiled step), and jax-kK per seed ÷ our one-seed kernel.
+#   torch-k1    the PyTorch reference, eager, one critic (bench/torch/iql_ref.py --iql-only)
+#   torch-kK    the same with --seeds K: torch.func's ensemble idiom (stacked parameters, vmap'ed
+#               functional_call), checked against the single critic by bench/torch/check_seeds.py
+# Prints every JSON line, then a summary: seed-steps/s per side and round, kK ÷ k1 per seed for
+# each peer (what batching buys that implementation), and each side per seed ÷ our one-seed kernel.
 #
 # Usage: bash bench/k-seeds.sh [K [STEPS]]     (defaults 4 and 600; SIZE=note uses STEPS/30)
 set -euo pipefail
@@ -37,9 +40,10 @@ run() { # label, command...
 }
 kernel() { run kernel node dist/bench/iql-speed.js --backend kernel --steps "$STEPS" --chunk "$CHUNK" "${SIZE_ARGS[@]}"; }
 jax() { run "jax-k$1" "$PY" bench/jax/iql_ref.py --threads 1 --seeds "$1" --steps "$STEPS" --warmup "$WARM" "${SIZE_ARGS[@]}"; }
+torch() { run "torch-k$1" "$PY" bench/torch/iql_ref.py --threads 1 --iql-only --seeds "$1" --steps "$STEPS" --warmup "$WARM" "${SIZE_ARGS[@]}"; }
 
-kernel; jax 1; jax "$K"
-jax "$K"; jax 1; kernel
+kernel; jax 1; jax "$K"; torch 1; torch "$K"
+torch "$K"; torch 1; jax "$K"; jax 1; kernel
 
 "$PY" - "$OUT" "$K" "$SIZE" "$PIN_CPU" <<'PYEOF'
 import json, sys
@@ -50,13 +54,12 @@ for label, js in rows:
     r = json.loads(js)
     sps = r.get("seed_steps_per_s", r.get("stepsPerSec", r.get("iql_steps_per_s")))
     per.setdefault(label, []).append(sps)
-jk, j1, kern = per[f"jax-k{k}"], per["jax-k1"], per["kernel"]
-# round 2 ran in reverse order; pair by round index
+kern = per["kernel"]
+ratio = lambda a, b: [round(x / y, 3) for x, y in zip(per[a], per[b])]  # noqa: E731 (round i with round i)
 print(json.dumps({
     "bench": "k-seeds", "k": k, "size": sys.argv[3], "pinned_cpu": sys.argv[4] or None,
     "seed_steps_per_s": per,
-    "jax_kK_over_k1_per_seed": [round(a / b, 3) for a, b in zip(jk, j1)],
-    "jax_kK_per_seed_over_kernel": [round(a / b, 3) for a, b in zip(jk, kern)],
-    "jax_k1_over_kernel": [round(a / b, 3) for a, b in zip(j1, kern)],
+    "kK_over_k1_per_seed": {p: ratio(f"{p}-k{k}", f"{p}-k1") for p in ("jax", "torch")},
+    "over_kernel_per_seed": {label: ratio(label, "kernel") for label in per if label != "kernel"},
 }))
 PYEOF
