@@ -9,6 +9,9 @@
 # DATASET.arrow: a load-dataset table (e.g. a slice of the maze2d dataset from the store).
 # Prints one JSON line per run and writes them to OUT_DIR/gpu-check.jsonl, with the GPU-trained
 # default-size policy as OUT_DIR/policy-cuda.arrow (score it here with `pipeline` + evaluate).
+# Then (issue 14, K seeds per step) bench/torch/iql_ref.py's IQL step on the GPU with K = 1, 4 and 16
+# critics in one vmap'ed program (--seeds K), at both sizes: seed_steps_per_s per K as JSON lines
+# (SEEDS="1 4 16" to change the K's, SEEDS= to skip).
 set -euo pipefail
 data=$(realpath "$1"); out=${2:-${OUT:-/tmp/gpu-check}}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,5 +44,17 @@ print(json.dumps({"size": sys.argv[2], "device_param": sys.argv[3], "device": r[
 PY
     if [ "$name" = default ] && [ "$dev" = auto ]; then cp "$dir/policy.arrow" "$out/policy-cuda.arrow"; fi
     rm -rf "$dir"
+  done
+done
+
+for size in default note; do
+  case $size in
+    default) sz=(--hidden 256,256 --activation relu --batch 256); steps=2000 ;;
+    note) sz=(--hidden 512,512,512 --activation mish --layer-norm --batch 1024); steps=500 ;;
+  esac
+  for k in ${SEEDS-1 4 16}; do
+    "$py" "$here/bench/torch/iql_ref.py" --device cuda --iql-only --seeds "$k" --steps "$steps" --warmup 50 "${sz[@]}" \
+      | "$py" -c 'import json,sys; r=json.loads(sys.stdin.read()); print(json.dumps({"size": sys.argv[1], **{k: r[k] for k in ("device", "seeds", "iql_steps_per_s", "seed_steps_per_s", "finite")}}))' "$size" \
+      | tee -a "$out/gpu-check.jsonl"
   done
 done

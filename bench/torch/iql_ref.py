@@ -9,6 +9,8 @@ the ensemble idiom of torch.func: each net's parameters stacked along a leading 
 matmul for the K seeds; each seed draws its own minibatch; the loss is the sum of the K per-seed
 losses (so each seed's gradient is its own), and one Adam over the stacked tensors is K Adams.
 `iql_steps_per_s` is then batched steps/s and `seed_steps_per_s` K × that.
+--device cuda runs it on a GPU (torch.set_default_device; the data is drawn on the CPU and moved),
+for bench/torch/gpu-check.sh's K-seed rows; the default is the CPU.
 
 Our own small reference, written for this benchmark (same maths as src/rl/algos/iql.ts and
 extract.ts, plain idiomatic PyTorch eager mode):
@@ -51,6 +53,7 @@ BETA, MAX_W, LOG_STD_MIN, LOG_STD_MAX = 3.0, 100.0, -5.0, 2.0
 SIZES = [HIDDEN, HIDDEN]  # hidden layers (--hidden)
 ACTIVATION = "relu"  # --activation
 LAYER_NORM = False  # --layer-norm
+DEVICE = "cpu"  # --device
 
 
 def activation() -> nn.Module:
@@ -73,11 +76,12 @@ class Data:
 
     def __init__(self, rows: int, gen: torch.Generator):
         self.rows = rows
-        self.obs = torch.randn(rows, OBS, generator=gen)
-        self.act = torch.rand(rows, ACT, generator=gen) * 2 - 1
-        self.rew = torch.randn(rows, generator=gen)
-        self.next_obs = torch.randn(rows, OBS, generator=gen)
-        self.done = (torch.rand(rows, generator=gen) < 0.001).float()
+        cpu = {"generator": gen, "device": "cpu"}
+        self.obs = torch.randn(rows, OBS, **cpu).to(DEVICE)
+        self.act = (torch.rand(rows, ACT, **cpu) * 2 - 1).to(DEVICE)
+        self.rew = torch.randn(rows, **cpu).to(DEVICE)
+        self.next_obs = torch.randn(rows, OBS, **cpu).to(DEVICE)
+        self.done = (torch.rand(rows, **cpu) < 0.001).float().to(DEVICE)
 
     def idx(self) -> torch.Tensor:
         return torch.randint(self.rows, (BATCH,))
@@ -210,6 +214,8 @@ CPU_PER_WALL: list[float] = []
 def timed(fn, steps: int, warmup: int) -> tuple[float, bool]:
     for _ in range(warmup):
         fn()
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         last = fn()
@@ -220,7 +226,7 @@ def timed(fn, steps: int, warmup: int) -> tuple[float, bool]:
 
 
 def main() -> None:
-    global SIZES, ACTIVATION, LAYER_NORM, BATCH
+    global SIZES, ACTIVATION, LAYER_NORM, BATCH, DEVICE
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=300)
@@ -233,9 +239,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=BATCH)
     ap.add_argument("--iql-only", action="store_true", help="measure the IQL step only (no AWR)")
     ap.add_argument("--seeds", type=int, default=1, help="K critics in one vmap'ed program (implies --iql-only)")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda")
     args = ap.parse_args()
     SIZES = [int(h) for h in args.hidden.split(",")]
-    ACTIVATION, LAYER_NORM, BATCH = args.activation, args.layer_norm, args.batch
+    ACTIVATION, LAYER_NORM, BATCH, DEVICE = args.activation, args.layer_norm, args.batch, args.device
+    if DEVICE != "cpu":  # only then: the default-device mode intercepts every torch call (eager overhead)
+        torch.set_default_device(DEVICE)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -262,6 +271,7 @@ def main() -> None:
                 "awr_pre_setup_s": r2(pre_setup),
                 "cpu_per_wall": round(CPU_PER_WALL[0], 3),
                 "torch": torch.__version__,
+                "device": DEVICE,
                 "steps": args.steps,
                 "warmup": args.warmup,
                 "rows": args.rows,
