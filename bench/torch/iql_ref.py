@@ -87,6 +87,16 @@ class Data:
         return torch.randint(self.rows, (BATCH,))
 
 
+def adam_then_polyak(opt: torch.optim.Optimizer, loss: torch.Tensor, target: list, online: list) -> torch.Tensor:
+    """One Adam step on the loss, then the target nets' Polyak move towards the online ones."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        torch._foreach_lerp_(target, online, POLYAK)
+    return loss.detach()
+
+
 class IQLCritic:
     def __init__(self):
         self.q1, self.q2, self.v = mlp(OBS + ACT, 1), mlp(OBS + ACT, 1), mlp(OBS, 1)
@@ -111,13 +121,7 @@ class IQLCritic:
         u = q_t - v
         v_loss = (torch.abs(EXPECTILE - (u < 0).float()) * u.square()).mean()
         q_loss = (self.q1(sa).squeeze(1) - y).square().mean() + (self.q2(sa).squeeze(1) - y).square().mean()
-        loss = q_loss + v_loss
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        with torch.no_grad():
-            torch._foreach_lerp_(self.target, self.online, POLYAK)
-        return loss.detach()
+        return adam_then_polyak(self.opt, q_loss + v_loss, self.target, self.online)
 
     @torch.no_grad()
     def advantage(self, sa: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -160,13 +164,7 @@ class IQLCriticK:
         u = q_t - self.fwd(self.v_base, self.v, s)
         v_loss = (torch.abs(EXPECTILE - (u < 0).float()) * u.square()).mean(1).sum()
         q_loss = (self.fwd(self.q_base, self.q1, sa) - y).square().mean(1).sum() + (self.fwd(self.q_base, self.q2, sa) - y).square().mean(1).sum()
-        loss = q_loss + v_loss
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        with torch.no_grad():
-            torch._foreach_lerp_(self.target, self.online, POLYAK)
-        return loss.detach()
+        return adam_then_polyak(self.opt, q_loss + v_loss, self.target, self.online)
 
 
 class AWR:
